@@ -1,0 +1,225 @@
+"""The ``inceptionspec`` command.
+
+Exit codes: 0 success, 1 invalid spec, 2 usage or I/O error, 3 internal error (a bug).
+No command on the static path (list, validate, expand, schema, summary) imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .errors import Budget, SpecError, UsageError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_INVALID, EXIT_USAGE, EXIT_BUG = 1, 2, 3
+
+
+def _stderr(text: str) -> None:
+    click.echo(text, err=True)
+
+
+def _guard(func: F) -> F:
+    """Turn every failure into a message and an exit code; never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SpecError as err:
+            _stderr(err.format())
+            sys.exit(EXIT_INVALID)
+        except UsageError as err:
+            _stderr(f"error: {err}")
+            sys.exit(EXIT_USAGE)
+        except OSError as err:
+            _stderr(f"error: {err.filename or ''}: {err.strerror or err}")
+            sys.exit(EXIT_USAGE)
+        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+            raise
+        except RecursionError:
+            _stderr("error: the spec is nested too deeply to process")
+            sys.exit(EXIT_INVALID)
+        except Exception:
+            spec = next((a for a in kwargs.get("specs", ()) or [kwargs.get("spec")] if a), "?")
+            _stderr(
+                f"internal error while processing {spec}: this is a bug in inceptionspec; "
+                "please report it with the spec and this trace:\n" + traceback.format_exc(limit=6)
+            )
+            sys.exit(EXIT_BUG)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _budget(max_params: int | None, allow_outside: bool = False) -> Budget:
+    budget = Budget(allow_outside_extends=allow_outside)
+    if max_params is not None:
+        budget.max_params = max_params
+    return budget
+
+
+set_option = click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a value by name, e.g. inception_4c.n3x3=320 or heads.aux1=null (repeatable).",
+)
+aux_option = click.option("--no-aux", is_flag=True, help="Leave out training-only (auxiliary) heads.")
+max_params_option = click.option(
+    "--max-params",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Parameter budget (default {Budget().max_params:,}).",
+)
+outside_option = click.option(
+    "--allow-outside-extends", is_flag=True, help="Let `extends` read files outside the spec's directory."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="inceptionspec")
+def main() -> None:
+    """Define, check, compare and build Inception-family networks from YAML specs.
+
+    SPEC is a path to a YAML file or the name of a shipped spec (see `inceptionspec list`).
+    """
+
+
+@main.command("list")
+@_guard
+def list_specs() -> None:
+    """List the shipped specs."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .library import first_line_description, shipped
+
+    table = Table(box=None, show_header=True, header_style="bold")
+    table.add_column("name")
+    table.add_column("description")
+    for name, path in shipped().items():
+        table.add_row(name, first_line_description(path))
+    Console(soft_wrap=True).print(table)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@set_option
+@max_params_option
+@outside_option
+@_guard
+def validate(
+    specs: tuple[str, ...], fmt: str, sets: tuple[str, ...], max_params: int | None, allow_outside_extends: bool
+) -> None:
+    """Check specs: syntax, keys, types, references and shapes. Exit 1 if any is invalid."""
+    from .analysis import analyze
+    from .pipeline import load
+
+    results = []
+    worst = 0
+    for source in specs:
+        try:
+            budget = _budget(max_params, allow_outside_extends)
+            spec = load(source, list(sets), budget)
+            analysis = analyze(spec, budget=budget)
+            results.append(
+                {
+                    "spec": source,
+                    "valid": True,
+                    "errors": [],
+                    "name": spec.name,
+                    "params": analysis.total_params,
+                    "layers": len(analysis.layers),
+                }
+            )
+        except SpecError as err:
+            worst = max(worst, EXIT_INVALID)
+            results.append({"spec": source, "valid": False, "errors": [d.as_dict() for d in err.errors]})
+            if fmt == "text":
+                _stderr(err.format())
+        except UsageError as err:
+            worst = max(worst, EXIT_USAGE)
+            results.append({"spec": source, "valid": False, "errors": [{"message": str(err)}]})
+            if fmt == "text":
+                _stderr(f"error: {err}")
+    if fmt == "json":
+        click.echo(json.dumps({"valid": worst == 0, "results": results}, indent=2))
+    else:
+        for r in results:
+            if r["valid"]:
+                click.echo(f"{r['spec']}: valid ({r['layers']} layers, {r['params']:,} parameters)")
+    sys.exit(worst)
+
+
+@main.command()
+@click.argument("spec")
+@set_option
+@outside_option
+@_guard
+def expand(spec: str, sets: tuple[str, ...], allow_outside_extends: bool) -> None:
+    """Print the fully resolved spec: what the compiler sees."""
+    from .pipeline import dump, load
+
+    click.echo(dump(load(spec, list(sets), _budget(None, allow_outside_extends))), nl=False)
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True, path_type=Path), help="Write to a file.")
+@_guard
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the spec language."""
+    from .schema import schema_json
+
+    text = schema_json()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        _stderr(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("spec")
+@set_option
+@aux_option
+@click.option("--layers", "show_layers", is_flag=True, help="One row per layer instead of per block.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@max_params_option
+@outside_option
+@_guard
+def summary(
+    spec: str,
+    sets: tuple[str, ...],
+    no_aux: bool,
+    show_layers: bool,
+    fmt: str,
+    max_params: int | None,
+    allow_outside_extends: bool,
+) -> None:
+    """Shapes, parameters and multiply-adds of every block (or layer), computed statically."""
+    from . import report
+    from .analysis import analyze
+    from .pipeline import load
+
+    budget = _budget(max_params, allow_outside_extends)
+    analysis = analyze(load(spec, list(sets), budget), include_aux=not no_aux, budget=budget)
+    if fmt == "json":
+        click.echo(json.dumps(analysis.as_dict(), indent=2))
+    elif fmt == "markdown":
+        click.echo(report.markdown(analysis, show_layers))
+    else:
+        report.table(analysis, show_layers)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,50 @@
+"""The shipped specs: found by name in the installed package or in the source tree."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from .errors import UsageError, did_you_mean
+
+
+def specs_dir() -> Path:
+    """Where the shipped specs live: package data when installed, ``specs/`` in a checkout."""
+    try:
+        packaged = Path(str(resources.files("inceptionspec.specs")))
+        if packaged.is_dir() and any(packaged.glob("*.yaml")):
+            return packaged
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "specs"
+
+
+def shipped() -> dict[str, Path]:
+    """Shipped spec names (``googlenet``, ``examples/googlenet_cifar``) and their files."""
+    root = specs_dir()
+    return {path.relative_to(root).with_suffix("").as_posix(): path for path in sorted(root.rglob("*.yaml"))}
+
+
+def find(source: str | Path) -> Path:
+    """A spec given as a path or a shipped name; UsageError when neither exists."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    if path.exists():
+        raise UsageError(f"{source}: not a file")
+    name = str(source).removesuffix(".yaml")
+    specs = shipped()
+    if name in specs:
+        return specs[name]
+    hint = did_you_mean(name, specs)
+    raise UsageError(
+        f"{source}: no such file or shipped spec" + (f"; {hint}" if hint else " (see `inceptionspec list`)")
+    )
+
+
+def first_line_description(path: Path) -> str:
+    """A spec's title, read cheaply from its `title:` line (for `list`)."""
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("title:"):
+            return line.partition(":")[2].strip().strip("'\"")
+    return ""

@@ -1,0 +1,490 @@
+"""The ops: one class each, carrying its arguments, shape rule and cost rule.
+
+An op class is a pydantic model of its arguments (what a user writes after
+``- conv:``) plus the rules every backend shares:
+
+* ``lower(name)`` — the primitive layers it becomes in the IR (a conv with batch
+  norm and ReLU becomes three: conv, bn, act); most ops are already primitive;
+* ``infer(inputs)`` — the output shape, or :class:`ShapeError` with the numbers;
+* ``params(inputs, out)`` — (trainable, non-trainable), counted as Keras counts;
+* ``macs(inputs, out)`` — multiply-accumulates (convolutions and dense layers);
+* ``window(inputs)`` — kernel, stride and dilation along H and W, for the
+  receptive field.
+
+Adding an op: write its class here and add it to :data:`OPS` (and, for the Keras
+compiler, one entry in its lowering table).  Nothing else dispatches on kinds.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, StringConstraints
+
+from .schema_base import Node
+
+Shape = tuple[int, ...]
+
+# --- argument types ---------------------------------------------------------------
+
+ParamRef = Annotated[str, StringConstraints(pattern=r"^\$[A-Za-z_][A-Za-z0-9_]*$")]
+"""A template parameter (``$n3x3``); only meaningful inside a template."""
+
+PosInt = Annotated[int, Field(ge=1, le=1_000_000_000)]
+NonNegInt = Annotated[int, Field(ge=0, le=1_000_000)]
+Size = Annotated[int, Field(ge=1, le=100_000)]
+Pair = Annotated[list[Size | ParamRef], Field(min_length=2, max_length=2)]
+PadPair = Annotated[list[NonNegInt | ParamRef], Field(min_length=2, max_length=2)]
+Prob = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+Filters = PosInt | ParamRef
+Kernel = Size | Pair | ParamRef
+Padding = Literal["same", "valid"] | NonNegInt | PadPair | ParamRef
+Activation = (
+    Literal["none", "relu", "relu6", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu", "selu", "softplus"] | ParamRef
+)
+Norm = Literal["none", "bn"] | ParamRef
+
+
+def pair(value: Any) -> tuple[int, int]:
+    """An int or [h, w] as (h, w)."""
+    if isinstance(value, (list, tuple)):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+def fmt_pair(value: Any, sep: str = "×") -> str:
+    h, w = pair(value)
+    return f"{h}{sep}{w}"
+
+
+def fmt_window(kernel: Any, strides: Any) -> str:
+    """``3×3/2``, ``1×7``: a kernel with its stride when it is not 1."""
+    sh, sw = pair(strides)
+    stride = "" if (sh, sw) == (1, 1) else "/" + (str(sh) if sh == sw else fmt_pair(strides))
+    return fmt_pair(kernel) + stride
+
+
+def fmt_padding(padding: Any) -> str:
+    if padding == "same":
+        return ""
+    return " V" if padding == "valid" else f" p{fmt_pair(padding, ',')}"
+
+
+def fmt_shape(shape: Shape) -> str:
+    return "×".join(str(d) for d in shape)
+
+
+class ShapeError(Exception):
+    """A shape rule failed; the message names the sizes involved."""
+
+
+# --- the base class ---------------------------------------------------------------
+
+
+class Op(Node):
+    """An op's arguments; subclasses set ``kind`` and override the rules they need."""
+
+    kind: ClassVar[str]
+    #: The field a bare scalar fills (``dropout: 0.4``), or None.
+    shorthand: ClassVar[str | None] = None
+    #: Whether ``- flatten:`` with no arguments (null) is allowed.
+    bare: ClassVar[bool] = False
+    #: Shown in the language reference.
+    summary: ClassVar[str] = ""
+    #: Ops users cannot write (merges are made by blocks).
+    internal: ClassVar[bool] = False
+
+    name: str | None = Field(None, description="Layer name; generated from the op kind when omitted.")
+
+    # Rules -------------------------------------------------------------------
+    def lower(self) -> list[tuple[str, Op]]:
+        """The primitive ops this op becomes: (name suffix, op); '' keeps the op's own name."""
+        return [("", self)]
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        return _single(self, inputs)
+
+    def params(self, inputs: list[Shape], out: Shape) -> tuple[int, int]:
+        return 0, 0
+
+    def macs(self, inputs: list[Shape], out: Shape) -> int:
+        return 0
+
+    def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:
+        """(kernel_h, kernel_w, stride_h, stride_w) as seen by the receptive field."""
+        return 1, 1, 1, 1
+
+    def describe(self) -> str:
+        """A short label (``3×3/2 conv 64``) for tables and pictures."""
+        return self.kind
+
+    def attrs(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"name"})
+
+
+def _single(op: Op, inputs: list[Shape]) -> Shape:
+    if len(inputs) != 1:
+        raise ShapeError(f"{op.kind} takes one input, got {len(inputs)}")
+    return inputs[0]
+
+
+def _spatial(op: Op, inputs: list[Shape]) -> Shape:
+    shape = _single(op, inputs)
+    if len(shape) != 3:
+        raise ShapeError(f"{op.kind} needs a H×W×C feature map, got a flat vector of {fmt_shape(shape)}")
+    return shape
+
+
+def _window_out(size: int, k: int, s: int, padding: Any, axis: int, ceil: bool, what: str) -> int:
+    """Output length along one axis for a sliding window."""
+    if padding == "same":
+        return -(-size // s)
+    pad = 0 if padding == "valid" else pair(padding)[axis]
+    span = size + 2 * pad
+    if span < k:
+        kind = "valid" if padding == "valid" else f"padding {pad}"
+        raise ShapeError(f"{what} ({kind}) on a {size}-pixel {'HW'[axis]} axis: the window does not fit")
+    if not ceil:
+        return (span - k) // s + 1
+    out = -(-(span - k) // s) + 1
+    # As Caffe and PyTorch: the last window must start inside the input or left padding.
+    if (out - 1) * s >= size + pad:
+        out -= 1
+    return out
+
+
+def _spatial_out(
+    op: Op, shape: Shape, kernel: Any, strides: Any, padding: Any, ceil: bool, dilation: Any = 1
+) -> tuple[int, int]:
+    kh, kw = pair(kernel)
+    sh, sw = pair(strides)
+    dh, dw = pair(dilation)
+    eh, ew = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    what = f"{fmt_window(kernel, strides)} {op.kind}"
+    h, w = shape[0], shape[1]
+    try:
+        oh = _window_out(h, eh, sh, padding, 0, ceil, what)
+        ow = _window_out(w, ew, sw, padding, 1, ceil, what)
+    except ShapeError:
+        pad = "" if padding in ("same", "valid") else f" padded {fmt_pair(padding)}"
+        mode = padding if padding in ("same", "valid") else "explicit"
+        raise ShapeError(f"{what} ({mode}{pad}) on a {h}×{w} input: the window does not fit") from None
+    return oh, ow
+
+
+# --- the ops ----------------------------------------------------------------------
+
+
+class BatchNorm(Op):
+    kind: ClassVar[str] = "bn"
+    bare: ClassVar[bool] = True
+    summary: ClassVar[str] = "Batch normalisation over the channel axis."
+
+    epsilon: Annotated[float, Field(gt=0, le=1)] | ParamRef = 1e-3
+    momentum: Annotated[float, Field(ge=0, le=1)] | ParamRef = 0.99
+    scale: bool | ParamRef = Field(True, description="Learn gamma (Keras `scale`).")
+    center: bool | ParamRef = Field(True, description="Learn beta (Keras `center`).")
+
+    def params(self, inputs: list[Shape], out: Shape) -> tuple[int, int]:
+        c = out[-1]
+        return c * (int(self.scale) + int(self.center)), 2 * c
+
+
+class Act(Op):
+    kind: ClassVar[str] = "act"
+    shorthand: ClassVar[str | None] = "fn"
+    summary: ClassVar[str] = "An activation function on its own."
+
+    fn: Activation = "relu"
+
+    def describe(self) -> str:
+        return str(self.fn)
+
+
+class BNSettings(Node):
+    """Batch-norm settings inside a conv (`conv: {norm: bn, bn: {...}}`)."""
+
+    epsilon: Annotated[float, Field(gt=0, le=1)] | ParamRef = 1e-3
+    momentum: Annotated[float, Field(ge=0, le=1)] | ParamRef = 0.99
+    scale: bool | ParamRef = True
+    center: bool | ParamRef = True
+
+
+class Conv(Op):
+    kind: ClassVar[str] = "conv"
+    summary: ClassVar[str] = "2-D convolution, optionally followed by batch norm and an activation."
+
+    filters: Filters = Field(description="Output channels (scaled by the width multiplier).")
+    kernel: Kernel = Field(description="Kernel size: an int, or [h, w] for 1×7 / 7×1.")
+    strides: Kernel = 1
+    dilation: Kernel = 1
+    padding: Padding = Field(
+        "valid",
+        description="`same` (Keras), `valid`, or explicit symmetric amounts: an int or [h, w] (Caffe/PyTorch).",
+    )
+    bias: bool | ParamRef = True
+    norm: Norm = Field("none", description="`bn` adds batch normalisation.")
+    bn: BNSettings = Field(default_factory=BNSettings)
+    activation: Activation = "none"
+    order: Literal["norm_act", "act_norm"] | ParamRef = Field(
+        "norm_act", description="`norm_act`: conv → BN → act (usual); `act_norm`: conv → act → BN."
+    )
+
+    def lower(self) -> list[tuple[str, Op]]:
+        conv = self.model_copy(update={"norm": "none", "activation": "none", "bn": BNSettings()})
+        steps: list[tuple[str, Op]] = [("", conv)]
+        norm = act = None
+        if self.norm == "bn":
+            norm = (".bn", BatchNorm(**self.bn.model_dump()))
+        if self.activation != "none":
+            act = (f".{self.activation}", Act(fn=self.activation))
+        tail = [norm, act] if self.order == "norm_act" else [act, norm]
+        steps.extend(step for step in tail if step is not None)
+        return steps
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        shape = _spatial(self, inputs)
+        if max(pair(self.strides)) > 1 and max(pair(self.dilation)) > 1:
+            raise ShapeError("a conv cannot have both strides > 1 and dilation > 1")
+        oh, ow = _spatial_out(self, shape, self.kernel, self.strides, self.padding, False, self.dilation)
+        return oh, ow, int(self.filters)
+
+    def params(self, inputs: list[Shape], out: Shape) -> tuple[int, int]:
+        kh, kw = pair(self.kernel)
+        weights = kh * kw * inputs[0][-1] * out[-1]
+        return weights + (out[-1] if self.bias else 0), 0
+
+    def macs(self, inputs: list[Shape], out: Shape) -> int:
+        kh, kw = pair(self.kernel)
+        return out[0] * out[1] * out[2] * kh * kw * inputs[0][-1]
+
+    def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:
+        (kh, kw), (dh, dw), (sh, sw) = pair(self.kernel), pair(self.dilation), pair(self.strides)
+        return dh * (kh - 1) + 1, dw * (kw - 1) + 1, sh, sw
+
+    def describe(self) -> str:
+        return f"{fmt_window(self.kernel, self.strides)}{fmt_padding(self.padding)} conv {self.filters}"
+
+
+class _Pool(Op):
+    size: Kernel = Field(description="Window size: an int or [h, w].")
+    strides: Kernel | None = Field(None, description="Defaults to the window size (as Keras).")
+    padding: Padding = "valid"
+    ceil: bool | ParamRef = Field(False, description="Round the output size up, as Caffe and PyTorch's ceil_mode.")
+
+    def effective_strides(self) -> Any:
+        return self.size if self.strides is None else self.strides
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        shape = _spatial(self, inputs)
+        if self.ceil and self.padding == "same":
+            raise ShapeError("`ceil` rounding only applies to `valid` or explicit padding")
+        if self.padding not in ("same", "valid"):
+            (kh, kw), (ph, pw) = pair(self.size), pair(self.padding)
+            if 2 * ph > kh or 2 * pw > kw:
+                raise ShapeError(f"padding {fmt_pair(self.padding)} is more than half the {fmt_pair(self.size)} window")
+        oh, ow = _spatial_out(self, shape, self.size, self.effective_strides(), self.padding, bool(self.ceil))
+        return oh, ow, shape[2]
+
+    def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:
+        (kh, kw), (sh, sw) = pair(self.size), pair(self.effective_strides())
+        return kh, kw, sh, sw
+
+    def describe(self) -> str:
+        return f"{fmt_window(self.size, self.effective_strides())}{fmt_padding(self.padding)} {self.kind}"
+
+
+class MaxPool(_Pool):
+    kind: ClassVar[str] = "maxpool"
+    summary: ClassVar[str] = "Max pooling."
+
+
+class AvgPool(_Pool):
+    kind: ClassVar[str] = "avgpool"
+    summary: ClassVar[str] = "Average pooling."
+
+    count_pad: bool | None | ParamRef = Field(
+        None,
+        description="Whether padded zeros count in the average. Default: not with `same` (Keras), "
+        "yes with explicit padding (PyTorch's count_include_pad).",
+    )
+
+
+class AdaptiveAvgPool(Op):
+    kind: ClassVar[str] = "adaptive_avgpool"
+    shorthand: ClassVar[str | None] = "size"
+    summary: ClassVar[str] = "Average pooling to a fixed output size, as PyTorch's AdaptiveAvgPool2d."
+
+    size: Kernel
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        h, w, c = _spatial(self, inputs)
+        oh, ow = pair(self.size)
+        if oh > h or ow > w:
+            raise ShapeError(f"adaptive average pool to {oh}×{ow} on a smaller {h}×{w} input")
+        return oh, ow, c
+
+    def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:
+        h, w, _ = inputs[0]
+        oh, ow = pair(self.size)
+        return -(-h // oh) + (1 if h % oh else 0), -(-w // ow) + (1 if w % ow else 0), h // oh, w // ow
+
+
+class _GlobalPool(Op):
+    bare: ClassVar[bool] = True
+    keepdims: bool | ParamRef = False
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        h, w, c = _spatial(self, inputs)
+        return (1, 1, c) if self.keepdims else (c,)
+
+    def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:
+        h, w, _ = inputs[0]
+        return h, w, 1, 1
+
+
+class GlobalAvgPool(_GlobalPool):
+    kind: ClassVar[str] = "global_avgpool"
+    summary: ClassVar[str] = "Global average pooling (H×W×C → C)."
+
+
+class GlobalMaxPool(_GlobalPool):
+    kind: ClassVar[str] = "global_maxpool"
+    summary: ClassVar[str] = "Global max pooling (H×W×C → C)."
+
+
+class LRN(Op):
+    kind: ClassVar[str] = "lrn"
+    bare: ClassVar[bool] = True
+    summary: ClassVar[str] = "Local response normalisation across channels, with Caffe's parameters."
+
+    size: Annotated[int, Field(ge=1, le=99)] | ParamRef = Field(5, description="Channels in the window (odd).")
+    alpha: Annotated[float, Field(gt=0)] | ParamRef = Field(1e-4, description="Caffe's alpha (divided by size).")
+    beta: Annotated[float, Field(gt=0)] | ParamRef = 0.75
+    bias: Annotated[float, Field(gt=0)] | ParamRef = Field(1.0, description="Caffe's k.")
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        shape = _spatial(self, inputs)
+        if int(self.size) % 2 == 0:
+            raise ShapeError(f"LRN size must be odd, got {self.size}")
+        return shape
+
+
+class Dropout(Op):
+    kind: ClassVar[str] = "dropout"
+    shorthand: ClassVar[str | None] = "rate"
+    summary: ClassVar[str] = "Dropout with the given drop rate (0.4 drops 40%)."
+
+    rate: Prob | ParamRef
+
+
+class Flatten(Op):
+    kind: ClassVar[str] = "flatten"
+    bare: ClassVar[bool] = True
+    summary: ClassVar[str] = "H×W×C → H·W·C."
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        shape = _single(self, inputs)
+        return (math.prod(shape),)
+
+    def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:
+        shape = inputs[0]
+        return (shape[0], shape[1], 1, 1) if len(shape) == 3 else (1, 1, 1, 1)
+
+
+class Dense(Op):
+    kind: ClassVar[str] = "dense"
+    shorthand: ClassVar[str | None] = "units"
+    summary: ClassVar[str] = "A fully connected layer on a flat vector."
+
+    units: PosInt | ParamRef
+    bias: bool | ParamRef = True
+    activation: Activation = "none"
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        shape = _single(self, inputs)
+        if len(shape) != 1:
+            raise ShapeError(
+                f"dense needs a flat vector but gets a {fmt_shape(shape)} feature map: "
+                "add `flatten` or `global_avgpool` before it"
+            )
+        return (int(self.units),)
+
+    def params(self, inputs: list[Shape], out: Shape) -> tuple[int, int]:
+        return inputs[0][0] * out[0] + (out[0] if self.bias else 0), 0
+
+    def macs(self, inputs: list[Shape], out: Shape) -> int:
+        return inputs[0][0] * out[0]
+
+    def describe(self) -> str:
+        act = "" if self.activation == "none" else f" {self.activation}"
+        return f"dense {self.units}{act}"
+
+
+class Identity(Op):
+    kind: ClassVar[str] = "identity"
+    bare: ClassVar[bool] = True
+    summary: ClassVar[str] = "Passes its input through (a shortcut branch)."
+
+
+# --- merges (made by blocks, not written as items) --------------------------------
+
+
+class Concat(Op):
+    kind: ClassVar[str] = "concat"
+    internal: ClassVar[bool] = True
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        ranks = {len(s) for s in inputs}
+        if ranks == {1}:
+            return (sum(s[0] for s in inputs),)
+        if ranks != {3} or len({s[:2] for s in inputs}) != 1:
+            raise ShapeError("concatenated branches disagree on H×W: " + ", ".join(fmt_shape(s) for s in inputs))
+        return inputs[0][0], inputs[0][1], sum(s[2] for s in inputs)
+
+
+class ResidualAdd(Op):
+    """``shortcut + scale · residual`` (Inception-ResNet)."""
+
+    kind: ClassVar[str] = "residual_add"
+    internal: ClassVar[bool] = True
+
+    scale: float = 1.0
+
+    def infer(self, inputs: list[Shape]) -> Shape:
+        if len(inputs) != 2 or inputs[0] != inputs[1]:
+            raise ShapeError(
+                "residual add: shortcut " + fmt_shape(inputs[0]) + " and residual " + fmt_shape(inputs[-1]) + " differ"
+            )
+        return inputs[0]
+
+    def describe(self) -> str:
+        return "add" if self.scale == 1.0 else f"add ×{self.scale:g}"
+
+
+#: Every op, by kind. Item and defaults models, the schema and the docs are built from this.
+OPS: dict[str, type[Op]] = {
+    cls.kind: cls
+    for cls in (
+        Conv,
+        MaxPool,
+        AvgPool,
+        AdaptiveAvgPool,
+        GlobalAvgPool,
+        GlobalMaxPool,
+        LRN,
+        BatchNorm,
+        Act,
+        Dropout,
+        Flatten,
+        Dense,
+        Identity,
+        Concat,
+        ResidualAdd,
+    )
+}
+
+#: The ops a spec can write as items.
+USER_OPS: dict[str, type[Op]] = {k: v for k, v in OPS.items() if not v.internal}

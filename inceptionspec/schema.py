@@ -1,0 +1,23 @@
+"""The JSON Schema of the spec language, generated from the pydantic models.
+
+Committed as ``inceptionspec.schema.json`` (a test keeps it in sync); every
+shipped spec points editors at it with a ``# yaml-language-server`` line.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .models import Spec
+
+SCHEMA_ID = "https://inceptionspec.dev/schema/v1.json"
+
+
+def schema() -> dict[str, Any]:
+    out = Spec.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **out}
+
+
+def schema_json() -> str:
+    return json.dumps(schema(), indent=2, sort_keys=False) + "\n"
