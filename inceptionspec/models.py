@@ -52,8 +52,7 @@ def _op_item_model(op: type) -> type[Node]:
     annotation: Any = op
     if op.shorthand:
         annotation = annotation | field_type(op.model_fields[op.shorthand])
-    if op.bare:
-        annotation = annotation | None
+    annotation = annotation | None  # `- maxpool:` takes every argument from defaults
     return create_model(
         f"{op.__name__}Item",
         __base__=Node,

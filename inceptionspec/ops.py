@@ -89,8 +89,6 @@ class Op(Node):
     kind: ClassVar[str]
     #: The field a bare scalar fills (``dropout: 0.4``), or None.
     shorthand: ClassVar[str | None] = None
-    #: Whether ``- flatten:`` with no arguments (null) is allowed.
-    bare: ClassVar[bool] = False
     #: Shown in the language reference.
     summary: ClassVar[str] = ""
     #: Ops users cannot write (merges are made by blocks).
@@ -179,7 +177,6 @@ def _spatial_out(
 
 class BatchNorm(Op):
     kind: ClassVar[str] = "bn"
-    bare: ClassVar[bool] = True
     summary: ClassVar[str] = "Batch normalisation over the channel axis."
 
     epsilon: Annotated[float, Field(gt=0, le=1)] | ParamRef = 1e-3
@@ -333,7 +330,6 @@ class AdaptiveAvgPool(Op):
 
 
 class _GlobalPool(Op):
-    bare: ClassVar[bool] = True
     keepdims: bool | ParamRef = False
 
     def infer(self, inputs: list[Shape]) -> Shape:
@@ -357,7 +353,6 @@ class GlobalMaxPool(_GlobalPool):
 
 class LRN(Op):
     kind: ClassVar[str] = "lrn"
-    bare: ClassVar[bool] = True
     summary: ClassVar[str] = "Local response normalisation across channels, with Caffe's parameters."
 
     size: Annotated[int, Field(ge=1, le=99)] | ParamRef = Field(5, description="Channels in the window (odd).")
@@ -382,7 +377,6 @@ class Dropout(Op):
 
 class Flatten(Op):
     kind: ClassVar[str] = "flatten"
-    bare: ClassVar[bool] = True
     summary: ClassVar[str] = "H×W×C → H·W·C."
 
     def infer(self, inputs: list[Shape]) -> Shape:
@@ -425,7 +419,6 @@ class Dense(Op):
 
 class Identity(Op):
     kind: ClassVar[str] = "identity"
-    bare: ClassVar[bool] = True
     summary: ClassVar[str] = "Passes its input through (a shortcut branch)."
 
 

@@ -10,12 +10,18 @@ import json
 from typing import Any
 
 from .models import Spec
+from .ops import USER_OPS
 
 SCHEMA_ID = "https://inceptionspec.dev/schema/v1.json"
 
 
 def schema() -> dict[str, Any]:
     out = Spec.model_json_schema(by_alias=True)
+    # An op's required arguments may come from `defaults`, so editors must not demand them.
+    for op in USER_OPS.values():
+        definition = out.get("$defs", {}).get(op.__name__)
+        if definition is not None:
+            definition.pop("required", None)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **out}
 
 
