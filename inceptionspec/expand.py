@@ -59,9 +59,16 @@ class Expander:
         out.set("stages", stages, doc.key_locs.get("stages"), doc.value_locs.get("stages"))
         heads = LocDict(loc=doc.value_loc("heads"))
         last = _last_name(stages)
+        known = _layer_names(stages, "")
         for name, head in (doc.get("heads") or {}).items():
             h = LocDict(loc=head.loc)
             tap = head.get("from", last)
+            if "from" in head and not _taps_known(tap, known):
+                self.errors.add(
+                    head.value_loc("from") or head.loc,
+                    f"head `{name}` taps unknown block or layer `{tap}`",
+                    did_you_mean(tap, known),
+                )
             h.set("from", tap, head.key_locs.get("from"), head.value_locs.get("from") or head.loc)
             head_chain = chain + ([head["defaults"]] if head.get("defaults") else [])
             h.set(
@@ -322,6 +329,30 @@ def _last_name(items: LocList) -> str | None:
         return None
     key, body = next(iter(items[-1].items()))
     return body.get("name") if key in USER_OPS else key
+
+
+def _layer_names(items: list[Any], prefix: str) -> set[str]:
+    """Dotted names of every op and block in expanded items (what a head may tap)."""
+    names: set[str] = set()
+    for item in items:
+        key, body = next(iter(item.items()))
+        if key in USER_OPS:
+            names.add(prefix + body["name"])
+            continue
+        names.add(prefix + key)
+        if "branches" in body:
+            for branch, inner in body["branches"].items():
+                names |= _layer_names(inner, f"{prefix}{key}.{branch}.")
+        else:
+            names |= _layer_names(body["layers"], f"{prefix}{key}.")
+    return names
+
+
+def _taps_known(tap: Any, known: set[str]) -> bool:
+    """A known name, or a primitive inside one (``conv1.relu``, ``inception_3a.concat``)."""
+    if not isinstance(tap, str):
+        return False
+    return tap in known or tap.rpartition(".")[0] in known
 
 
 def expand(doc: LocDict, budget: Budget | None = None) -> LocDict:

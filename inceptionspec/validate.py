@@ -179,7 +179,10 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc, partial: bool = 
                 if x and x not in expects:
                     expects.append(x)
             value = chosen[0].get("input")
-            if expects:
+            yaml11 = isinstance(value, str) and value in YAML11_BOOLS
+            if yaml11 and any(e["type"] in ("bool_type", "bool_parsing") for e in chosen):
+                message, hint = _message({"type": "bool_type", "input": value, "loc": (), "msg": ""})
+            elif expects:
                 message, hint = f"expected {' or '.join(expects)}, got {describe_value(value)}", None
             else:
                 message, hint = _message(chosen[0])

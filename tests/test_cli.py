@@ -8,10 +8,9 @@ import sys
 import textwrap
 
 import pytest
+from conftest import HEADER, run_cli
 
 from inceptionspec.library import shipped
-
-from conftest import HEADER, run_cli
 
 
 def test_list_shows_googlenet():
@@ -70,8 +69,15 @@ def googlenet_json():
 
 def test_summary_json_has_the_documented_keys(googlenet_json):
     assert {
-        "name", "input_shape", "total_params", "trainable_params", "non_trainable_params",
-        "macs", "outputs", "blocks", "layers",
+        "name",
+        "input_shape",
+        "total_params",
+        "trainable_params",
+        "non_trainable_params",
+        "macs",
+        "outputs",
+        "blocks",
+        "layers",
     } <= set(googlenet_json)
     assert googlenet_json["name"] == "googlenet"
     assert googlenet_json["input_shape"] == [224, 224, 3]
@@ -80,9 +86,15 @@ def test_summary_json_has_the_documented_keys(googlenet_json):
 def test_summary_json_matches_the_googlenet_paper(googlenet_json):
     depths = {b["name"]: b["output_shape"][-1] for b in googlenet_json["blocks"] if b["name"].startswith("inception_")}
     assert depths == {
-        "inception_3a": 256, "inception_3b": 480,
-        "inception_4a": 512, "inception_4b": 512, "inception_4c": 512, "inception_4d": 528, "inception_4e": 832,
-        "inception_5a": 832, "inception_5b": 1024,
+        "inception_3a": 256,
+        "inception_3b": 480,
+        "inception_4a": 512,
+        "inception_4b": 512,
+        "inception_4c": 512,
+        "inception_4d": 528,
+        "inception_4e": 832,
+        "inception_5a": 832,
+        "inception_5b": 1024,
     }
     assert googlenet_json["total_params"] == 13_378_280
     assert [o["name"] for o in googlenet_json["outputs"]] == ["main", "aux1", "aux2"]

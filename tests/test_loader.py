@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from conftest import HEADER
 
 import inceptionspec
 from inceptionspec import SpecError
 
-from conftest import HEADER
-
-TEMPLATE = HEADER + """\
+TEMPLATE = (
+    HEADER
+    + """\
 templates:
   inception:
     params: [n]
@@ -17,6 +18,7 @@ templates:
       a: [conv: {filters: $n, kernel: 1}]
       b: [conv: {filters: $n, kernel: 3}]
 """
+)
 
 
 def errors_of(path, analyze=False):
@@ -99,11 +101,6 @@ def test_non_utf8_bytes(write_spec):
     assert "not valid UTF-8 (byte 0xe9)" in d.message
 
 
-@pytest.mark.xfail(
-    reason="bug: the YAML 1.1 hint for `no` is lost when the field is `bool | $parameter`; "
-    "the message only says 'expected true or false or a `$parameter`'",
-    strict=True,
-)
 def test_yaml11_no_is_not_a_boolean_and_says_so(write_spec):
     path = write_spec(HEADER + "stages:\n  - conv: {filters: 8, kernel: 3, bias: no}\n")
     d = only_error(path)
@@ -113,7 +110,6 @@ def test_yaml11_no_is_not_a_boolean_and_says_so(write_spec):
 
 
 def test_yaml11_no_is_rejected_where_a_boolean_is_expected(write_spec):
-    # The location and rejection work; only the YAML 1.1 wording is missing (see above).
     path = write_spec(HEADER + "stages:\n  - conv: {filters: 8, kernel: 3, bias: no}\n")
     d = only_error(path)
     at(d, path, 6, 41)
@@ -174,7 +170,9 @@ def test_too_many_template_arguments(write_spec):
     assert "template `inception` takes 1 arguments (n); got 2" in d.message
 
 
-HEAD_SPEC = HEADER + """\
+HEAD_SPEC = (
+    HEADER
+    + """\
 stages:
   - inception_4a:
       layers: [conv: {filters: 8, kernel: 3}]
@@ -185,6 +183,7 @@ heads:
     from: inception_4x
     layers: [flatten: , dense: {units: 10}]
 """
+)
 
 
 def test_head_tapping_unknown_block_is_reported_by_analysis(write_spec):
@@ -195,11 +194,6 @@ def test_head_tapping_unknown_block_is_reported_by_analysis(write_spec):
     assert d.hint == "did you mean `inception_4a`?"
 
 
-@pytest.mark.xfail(
-    reason="bug: `load` (documented as 'fully resolved and validated') accepts a head whose "
-    "`from:` names no block; only analyze()/lowering reports it",
-    strict=True,
-)
 def test_head_tapping_unknown_block_is_reported_by_load(write_spec):
     path = write_spec(HEAD_SPEC)
     d = only_error(path)

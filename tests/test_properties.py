@@ -22,20 +22,33 @@ SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[Healt
 # --- generated specs ------------------------------------------------------------------
 
 kernels = st.sampled_from([1, 2, 3, 5, [1, 3], [3, 1], [1, 7], [7, 1]])
-paddings = st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2), st.lists(st.integers(0, 2), min_size=2, max_size=2))
+paddings = st.one_of(
+    st.sampled_from(["same", "valid"]), st.integers(0, 2), st.lists(st.integers(0, 2), min_size=2, max_size=2)
+)
 
 
 @st.composite
 def conv(draw):
-    return {"conv": {"filters": draw(st.integers(1, 16)), "kernel": draw(kernels),
-                     "strides": draw(st.integers(1, 2)), "padding": draw(paddings)}}
+    return {
+        "conv": {
+            "filters": draw(st.integers(1, 16)),
+            "kernel": draw(kernels),
+            "strides": draw(st.integers(1, 2)),
+            "padding": draw(paddings),
+        }
+    }
 
 
 @st.composite
 def pool(draw):
     kind = draw(st.sampled_from(["maxpool", "avgpool"]))
-    return {kind: {"size": draw(st.sampled_from([1, 2, 3, [1, 3], [3, 1]])),
-                   "strides": draw(st.integers(1, 2)), "padding": draw(paddings)}}
+    return {
+        kind: {
+            "size": draw(st.sampled_from([1, 2, 3, [1, 3], [3, 1]])),
+            "strides": draw(st.integers(1, 2)),
+            "padding": draw(paddings),
+        }
+    }
 
 
 ops = st.one_of(conv(), conv(), pool())
@@ -51,8 +64,14 @@ def small_spec(draw):
         "input": [draw(st.integers(8, 40)), draw(st.integers(8, 40)), draw(st.integers(1, 4))],
         "classes": 10,
         "stages": draw(st.lists(ops, min_size=1, max_size=3))
-        + [{"mixed": {"branches": {b: draw(st.lists(ops, min_size=1, max_size=2)) for b in branch_names},
-                      "merge": "concat"}}],
+        + [
+            {
+                "mixed": {
+                    "branches": {b: draw(st.lists(ops, min_size=1, max_size=2)) for b in branch_names},
+                    "merge": "concat",
+                }
+            }
+        ],
     }
 
 
@@ -132,7 +151,6 @@ def test_width_multiplier_one_on_googlenet():
 # --- (d) the JSON Schema agrees with the pydantic models ---------------------------------
 
 
-
 @pytest.fixture(scope="module")
 def validator():
     s = schema()
@@ -140,17 +158,7 @@ def validator():
     return jsonschema.Draft202012Validator(s)
 
 
-SCHEMA_BUG = pytest.mark.xfail(
-    reason="bug: the JSON Schema (and plain Spec.model_validate) require every op argument, e.g. "
-    "maxpool `size`, although `defaults` may supply it; googlenet's `maxpool: {name: pool1}` is "
-    "therefore invalid against the schema its own header points editors at",
-    strict=True,
-)
-
-
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=SCHEMA_BUG) if n == "googlenet" else n for n in sorted(shipped())]
-)
+@pytest.mark.parametrize("name", sorted(shipped()))
 def test_shipped_specs_are_valid_against_the_schema(validator, name):
     raw = yaml.safe_load(shipped()[name].read_text(encoding="utf-8"))
     errors = [e.message for e in validator.iter_errors(raw)]
@@ -179,15 +187,23 @@ def mutate(doc, how, value):
 
 
 odd_values = st.one_of(
-    st.integers(-3, 70), st.booleans(), st.none(), st.sampled_from(["same", "valid", "64", "$x", "concat", "add", "no"]),
-    st.lists(st.integers(0, 3), max_size=4), st.floats(0.5, 2.5),
+    st.integers(-3, 70),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["same", "valid", "64", "$x", "concat", "add", "no"]),
+    st.lists(st.integers(0, 3), max_size=4),
+    st.floats(0.5, 2.5),
 )
-mutations = st.sampled_from(["none", "extra_top", "extra_op", "filters", "padding", "input", "merge", "unknown_op", "drop_version"])
+mutations = st.sampled_from(
+    ["none", "extra_top", "extra_op", "filters", "padding", "input", "merge", "unknown_op", "drop_version"]
+)
 
 
 @SETTINGS
 @given(doc=small_spec(), how=mutations, value=odd_values)
 def test_pydantic_and_json_schema_agree(validator, doc, how, value):
+    # Generated ops always carry their required arguments: the schema deliberately leaves
+    # them optional (defaults may supply them), while plain Spec.model_validate requires them.
     doc = mutate(doc, how, value)
     try:
         Spec.model_validate(doc)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import run_cli
 
 import inceptionspec
 from inceptionspec import SpecError
-
-from conftest import run_cli
 
 EDITS = {"inception_4c.n3x3": 320, "heads.aux1": None, "heads.aux2": None}
 
