@@ -8,8 +8,8 @@ import sys
 import textwrap
 
 import pytest
-from conftest import HEADER, run_cli
 
+from conftest import HEADER, run_cli
 from inceptionspec.library import shipped
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import HEADER
 
 import inceptionspec
+from conftest import HEADER
 from inceptionspec import SpecError
 
 TEMPLATE = (

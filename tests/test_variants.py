@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import run_cli
 
 import inceptionspec
+from conftest import run_cli
 from inceptionspec import SpecError
 
 EDITS = {"inception_4c.n3x3": 320, "heads.aux1": None, "heads.aux2": None}
