@@ -5,9 +5,66 @@ The static path (load, analyze, expand, schema) never imports TensorFlow.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import sys
+
 from .analysis import Analysis, analyze
 from .errors import Diagnostic, Loc, SpecError
 from .models import Spec
 from .pipeline import dump, load
 
-__all__ = ["Analysis", "Diagnostic", "Loc", "Spec", "SpecError", "analyze", "dump", "load"]
+__all__ = [
+    "Analysis",
+    "Diagnostic",
+    "Loc",
+    "Spec",
+    "SpecError",
+    "analyze",
+    "build_model",
+    "dump",
+    "load",
+    "transfer_weights",
+]
+
+_KERAS_API = {"build_model", "transfer_weights", "compile_for_training", "CUSTOM_OBJECTS"}
+
+
+def __getattr__(name: str) -> object:
+    # The Keras compiler is imported on first use, so the static path never loads TensorFlow.
+    if name in _KERAS_API:
+        from . import keras_backend
+
+        return getattr(keras_backend, name)
+    raise AttributeError(f"module 'inceptionspec' has no attribute {name!r}")
+
+
+class _RegisterWithKeras(importlib.abc.MetaPathFinder):
+    """Registers inceptionspec's custom layers as soon as keras is imported.
+
+    Saved models then load with ``keras.saving.load_model(path, safe_mode=True)``
+    after ``import inceptionspec``, in whichever order the two are imported,
+    while importing inceptionspec alone never loads TensorFlow."""
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)  # type: ignore[arg-type]
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        run = loader.exec_module  # type: ignore[union-attr]
+
+        def exec_module(module: object) -> None:
+            run(module)  # type: ignore[arg-type]
+            importlib.import_module("inceptionspec.keras_backend")
+
+        loader.exec_module = exec_module  # type: ignore[method-assign,union-attr]
+        return spec
+
+
+if "keras" in sys.modules:
+    importlib.import_module("inceptionspec.keras_backend")
+elif not any(isinstance(f, _RegisterWithKeras) for f in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterWithKeras())
