@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import (
+    ConfigDict,
     Discriminator,
     Field,
     StringConstraints,
@@ -347,6 +348,10 @@ class Width(Node):
 class Spec(Node):
     """An Inception-family network (spec language version 1)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"if": {"not": {"required": ["extends"]}}, "then": {"required": ["input", "stages"]}}
+    )
+
     version: Literal[1] = Field(description="Spec language version; always 1.")
     name: Name
     title: str = ""
@@ -356,14 +361,15 @@ class Spec(Node):
     overrides: dict[str, Any] | None = Field(
         None, description="Edits addressed by name: `inception_4c.n3x3: 320`; null removes."
     )
-    input: Annotated[list[Size], Field(min_length=3, max_length=3)] | None = Field(
+    # Not nullable: required unless `extends` is given (a variant inherits them).
+    input: Annotated[list[Size], Field(min_length=3, max_length=3)] = Field(
         None, description="Input shape [H, W, C], channels last."
     )
     classes: PosInt = Field(1000, description="Number of classes; `$classes` in any op.")
     width: Width | None = None
     defaults: Defaults | None = None
     templates: dict[Name, Template] = Field(default_factory=dict)
-    stages: list[Item] | None = None
+    stages: list[Item] = None  # type: ignore[assignment]
     heads: dict[Name, Head] = Field(default_factory=dict)
     training: Training | None = None
 
