@@ -329,10 +329,11 @@ def lower_dense(op: Dense, layer: Layer, inputs: list[Any], ctx: Context) -> Any
     return _apply(ctx, layer, dense, inputs[0])
 
 
-def _stock(make: Callable[[Any, Layer, Context], keras.layers.Layer]) -> Lowering:
+def _stock(make: Callable[[Any, Layer, Context], keras.layers.Layer], merge: bool = False) -> Lowering:
+    """A lowering to one Keras layer; a merge takes its inputs as a list (even one branch)."""
+
     def lowering(op: Any, layer: Layer, inputs: list[Any], ctx: Context) -> Any:
-        x = inputs if len(inputs) > 1 else inputs[0]
-        return _apply(ctx, layer, make(op, layer, ctx), x)
+        return _apply(ctx, layer, make(op, layer, ctx), inputs if merge else inputs[0])
 
     return lowering
 
@@ -366,8 +367,8 @@ LOWERINGS: dict[type[Op], Lowering] = {
     ),
     Flatten: _stock(lambda op, layer, ctx: keras.layers.Flatten(name=layer.name)),
     Identity: _stock(lambda op, layer, ctx: keras.layers.Identity(name=layer.name)),
-    Concat: _stock(lambda op, layer, ctx: keras.layers.Concatenate(axis=-1, name=layer.name)),
-    ResidualAdd: _stock(lambda op, layer, ctx: ScaledResidualAdd(float(op.scale), name=layer.name)),
+    Concat: _stock(lambda op, layer, ctx: keras.layers.Concatenate(axis=-1, name=layer.name), merge=True),
+    ResidualAdd: _stock(lambda op, layer, ctx: ScaledResidualAdd(float(op.scale), name=layer.name), merge=True),
 }
 
 

@@ -228,14 +228,20 @@ def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: Loc
         return
     if not isinstance(node, dict):
         raise SpecError.at(loc, f"override `{path}`: `{head}` is inside a value that is not a mapping or list")
-    if _is_call(node) and head not in node:
-        _walk_call(node, parts, value, loc, path, doc)
-        return
+    if head not in node:
+        # `mixed.b.conv_2` reads like the layer's name: `branches` and `layers` may be left out.
+        for container in ("branches", "layers"):
+            inner = node.get(container)
+            if (isinstance(inner, dict) and head in inner) or (
+                isinstance(inner, list) and head.partition("@")[0] in scope_names([item_entry(i) for i in inner])
+            ):
+                _walk(inner, parts, value, loc, path, doc)
+                return
     if not rest:
         _set(node, head, value, loc)
         return
     if head not in node:
-        if head in TOP_KEYS and node is doc or isinstance(node, LocDict) and not _is_call(node):
+        if isinstance(node, LocDict):
             node.set(head, LocDict(loc=loc), loc, loc)
         else:
             raise SpecError.at(loc, f"override `{path}`: no `{head}`", did_you_mean(head, node))
@@ -331,7 +337,10 @@ def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: 
         if isinstance(items[index], LocDict):
             items[index].value_locs[key] = getattr(value, "loc", None) or loc
         return
-    key = next(iter(items[index]))
+    key, body = next(iter(items[index].items()))
+    if key not in USER_OPS and isinstance(body, dict) and _is_call(body) and rest[0] not in body:
+        _walk_call(body, rest, value, loc, path, doc)
+        return
     _walk(items[index], [key, *rest], value, loc, path, doc)
 
 
