@@ -302,5 +302,86 @@ def build(
     )
 
 
+@main.command("diff")
+@click.argument("a")
+@click.argument("b")
+@set_option
+@aux_option
+@click.option("--layers", "show_layers", is_flag=True, help="List changed layers, not only blocks.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+def diff_command(a: str, b: str, sets: tuple[str, ...], no_aux: bool, show_layers: bool, fmt: str) -> None:
+    """What changed from A to B: blocks, layers, shapes, parameters, multiply-adds.
+
+    A and B are paths, shipped names, or PATH@REV (the file at a git revision).
+    Exit status as GNU diff: 0 identical, 1 different, 2 trouble."""
+    from . import diff as diffing
+
+    try:
+        result = diffing.diff(a, b, include_aux=not no_aux, overrides=list(sets))
+    except SpecError as err:
+        _stderr(err.format())
+        sys.exit(EXIT_USAGE)
+    except (UsageError, OSError) as err:
+        _stderr(f"error: {err}")
+        sys.exit(EXIT_USAGE)
+    except Exception:
+        _stderr("internal error: this is a bug in inceptionspec:\n" + traceback.format_exc(limit=6))
+        sys.exit(EXIT_BUG)
+    diffing.print_result(result, fmt, show_layers)
+    sys.exit(0 if result.identical else 1)
+
+
+@main.command()
+@click.argument("spec")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["svg", "dot", "mermaid", "html"]),
+    default=None,
+    help="Default: from the output's extension, else svg.",
+)
+@click.option(
+    "--depth",
+    type=click.Choice(["block", "layer"]),
+    default="layer",
+    show_default=True,
+    help="`block`: one box per block; `layer`: branches and layers inside blocks.",
+)
+@click.option("--expand-repeats", is_flag=True, help="Draw every copy of a repeated block.")
+@set_option
+@aux_option
+@outside_option
+@_guard
+def render(
+    spec: str,
+    output: Path | None,
+    fmt: str | None,
+    depth: str,
+    expand_repeats: bool,
+    sets: tuple[str, ...],
+    no_aux: bool,
+    allow_outside_extends: bool,
+) -> None:
+    """Draw the network: blocks with their branches side by side, shapes on the edges."""
+    from . import render as rendering
+    from .analysis import analyze
+    from .pipeline import load
+
+    if fmt is None:
+        suffix = output.suffix.lstrip(".").lower() if output else ""
+        fmt = {"svg": "svg", "dot": "dot", "gv": "dot", "mmd": "mermaid", "html": "html", "htm": "html"}.get(
+            suffix, "svg"
+        )
+    budget = _budget(None, allow_outside_extends)
+    analysis = analyze(load(spec, list(sets), budget), include_aux=not no_aux, budget=budget)
+    text = rendering.render(analysis, fmt=fmt, depth=depth, collapse_repeats=not expand_repeats)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        _stderr(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
