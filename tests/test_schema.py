@@ -1,0 +1,69 @@
+"""The committed JSON Schema, the shipped specs as package data, and the static path's imports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inceptionspec.library import shipped
+from inceptionspec.schema import schema_json
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_committed_schema_is_in_sync_with_the_models():
+    committed = (ROOT / "inceptionspec.schema.json").read_text(encoding="utf-8")
+    assert committed == schema_json(), "run `inceptionspec schema -o inceptionspec.schema.json`"
+
+
+@pytest.mark.parametrize("name", sorted(shipped()))
+def test_every_shipped_spec_points_editors_at_the_schema(name):
+    path = shipped()[name]
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    prefix = "# yaml-language-server: $schema="
+    assert first.startswith(prefix)
+    target = (path.parent / first[len(prefix) :].strip()).resolve()
+    # In a checkout the modeline resolves to the committed schema.
+    if (ROOT / "specs") in path.parents:
+        assert target == (ROOT / "inceptionspec.schema.json").resolve()
+
+
+def test_summary_of_every_shipped_spec_never_imports_tensorflow():
+    code = (
+        "import sys, inceptionspec\n"
+        "from inceptionspec.library import shipped\n"
+        "for name in shipped():\n"
+        "    inceptionspec.analyze(name)\n"
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert run.stdout.strip() == "[]"
+
+
+def test_parameter_budget_is_checked_statically(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "inceptionspec.cli", "summary", "googlenet", "--max-params", "1000000"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 1
+    assert "exceeds the parameter budget of 1,000,000" in run.stderr
+    assert "specs/googlenet.yaml:" in run.stderr
+
+
+def test_installed_console_script_finds_shipped_specs_by_name(tmp_path):
+    # Run from an empty directory so the installed package (not the checkout) is used.
+    exe = shutil.which("inceptionspec")
+    if exe is None:
+        pytest.skip("the console script is not on PATH")
+    run = subprocess.run(
+        [exe, "validate", "googlenet", "--format", "json"], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["valid"] is True
