@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .errors import UNKNOWN_LOC, Budget, Collector, Loc, SpecError, did_you_mean
 from .models import InlineBlock, ResidualMerge, SequenceBlock, Spec
-from .ops import Act, Concat, Conv, Op, ResidualAdd, Shape, ShapeError, fmt_shape
+from .ops import Op, Shape, ShapeError, activation, concat, fmt_shape, projection, residual_add
 
 INPUT = "input"
 
@@ -153,16 +153,18 @@ class _Lowering:
         name = prefix.rstrip(".")
         if isinstance(body.merge, ResidualMerge):
             residual = body.merge.residual
-            merged = outs[0] if len(outs) == 1 else self.add(f"{name}.concat", Concat(), outs, block, loc, head)
+            merged = outs[0] if len(outs) == 1 else self.add(f"{name}.concat", concat(), outs, block, loc, head)
             if residual.projection:
                 channels = self.shapes[x][-1]
-                proj = Conv(filters=channels, kernel=1, padding="same", bias=bool(residual.projection_bias))
+                proj = projection(channels, bool(residual.projection_bias))
                 merged = self.add(f"{name}.projection", proj, [merged], block, loc, head)
-            out = self.add(f"{name}.add", ResidualAdd(scale=float(residual.scale)), [x, merged], block, loc, head)
+            out = self.add(f"{name}.add", residual_add(float(residual.scale)), [x, merged], block, loc, head)
             if residual.activation != "none":
-                out = self.add(f"{name}.{residual.activation}", Act(fn=residual.activation), [out], block, loc, head)
+                out = self.add(
+                    f"{name}.{residual.activation}", activation(str(residual.activation)), [out], block, loc, head
+                )
             return out
-        return self.add(f"{name}.concat", Concat(), outs, block, loc, head)
+        return self.add(f"{name}.concat", concat(), outs, block, loc, head)
 
     def tap(self, name: str, loc: Loc) -> str:
         if name in self.block_outputs:

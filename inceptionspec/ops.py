@@ -17,6 +17,7 @@ compiler, one entry in its lowering table).  Nothing else dispatches on kinds.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -230,13 +231,16 @@ class Conv(Op):
     )
 
     def lower(self) -> list[tuple[str, Op]]:
-        conv = self.model_copy(update={"norm": "none", "activation": "none", "bn": BNSettings()})
+        if self.norm == "none" and self.activation == "none":
+            return [("", self)]
+        conv = self.model_copy(update={"norm": "none", "activation": "none", "bn": _default_bn()})
         steps: list[tuple[str, Op]] = [("", conv)]
         norm = act = None
         if self.norm == "bn":
-            norm = (".bn", BatchNorm(**self.bn.model_dump()))
+            bn = self.bn
+            norm = (".bn", batch_norm(float(bn.epsilon), float(bn.momentum), bool(bn.scale), bool(bn.center)))
         if self.activation != "none":
-            act = (f".{self.activation}", Act(fn=self.activation))
+            act = (f".{self.activation}", activation(str(self.activation)))
         tail = [norm, act] if self.order == "norm_act" else [act, norm]
         steps.extend(step for step in tail if step is not None)
         return steps
@@ -455,6 +459,41 @@ class ResidualAdd(Op):
 
     def describe(self) -> str:
         return "add" if self.scale == 1.0 else f"add ×{self.scale:g}"
+
+
+# Primitives made while lowering are shared values (never mutated), built once without
+# re-validation: lowering runs per layer and must stay cheap.
+
+
+@functools.cache
+def batch_norm(epsilon: float, momentum: float, scale: bool, center: bool) -> BatchNorm:
+    return BatchNorm.model_construct(epsilon=epsilon, momentum=momentum, scale=scale, center=center)
+
+
+@functools.cache
+def activation(fn: str) -> Act:
+    return Act.model_construct(fn=fn)
+
+
+@functools.cache
+def concat() -> Concat:
+    return Concat.model_construct()
+
+
+@functools.cache
+def residual_add(scale: float) -> ResidualAdd:
+    return ResidualAdd.model_construct(scale=scale)
+
+
+@functools.cache
+def projection(filters: int, bias: bool) -> Conv:
+    """The linear 1×1 conv of a residual merge, back to the block's input channels."""
+    return Conv.model_construct(filters=filters, kernel=1, padding="same", bias=bias)
+
+
+@functools.cache
+def _default_bn() -> BNSettings:
+    return BNSettings.model_construct()
 
 
 #: Every op, by kind. Item and defaults models, the schema and the docs are built from this.

@@ -23,7 +23,8 @@ class Node(BaseModel):
     open_keys: ClassVar[bool] = False
 
     _loc: Loc | None = PrivateAttr(default=None)
-    _value_locs: dict[str, Loc] = PrivateAttr(default_factory=dict)
+    # Plain defaults: a default_factory here costs pydantic a signature inspection per instance.
+    _value_locs: dict[str, Loc] | None = PrivateAttr(default=None)
 
     @classmethod
     def allowed_keys(cls) -> list[str]:
@@ -64,4 +65,4 @@ class Node(BaseModel):
         return self._loc
 
     def field_loc(self, name: str) -> Loc | None:
-        return self._value_locs.get(name, self._loc)
+        return (self._value_locs or {}).get(name, self._loc)
