@@ -10,6 +10,7 @@ import importlib.machinery
 import sys
 
 from .analysis import Analysis, analyze
+from .diff import Diff, diff
 from .errors import Diagnostic, Loc, SpecError
 from .models import Spec
 from .pipeline import dump, load
@@ -17,11 +18,14 @@ from .pipeline import dump, load
 __all__ = [
     "Analysis",
     "Diagnostic",
+    "Diff",
     "Loc",
     "Spec",
     "SpecError",
     "analyze",
     "build_model",
+    "compile_for_training",
+    "diff",
     "dump",
     "load",
     "transfer_weights",

@@ -28,6 +28,23 @@ def _stderr(text: str) -> None:
     click.echo(text, err=True)
 
 
+def _bug_report(exc: BaseException, spec: object) -> str:
+    """What an unexpected exception tells the user: that it is a bug, which spec, where; no traceback
+    (``INCEPTIONSPEC_TRACEBACK=1`` adds one, for the bug report)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f"{os.sep}inceptionspec{os.sep}" in f.filename] or frames
+    where = f" at {Path(ours[-1].filename).name}:{ours[-1].lineno} in {ours[-1].name}" if ours else ""
+    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    text = (
+        f"internal error while processing {spec}: {type(exc).__name__}{': ' + detail if detail else ''}{where}\n"
+        "this is a bug in inceptionspec, not a problem with the spec; please report it with the spec "
+        "(set INCEPTIONSPEC_TRACEBACK=1 for the full trace)"
+    )
+    if os.environ.get("INCEPTIONSPEC_TRACEBACK"):
+        text += "\n" + "".join(traceback.format_exception(exc))
+    return text
+
+
 def _guard(func: F) -> F:
     """Turn every failure into a message and an exit code; never a traceback."""
 
@@ -46,15 +63,10 @@ def _guard(func: F) -> F:
             sys.exit(EXIT_USAGE)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
-        except RecursionError:
-            _stderr("error: the spec is nested too deeply to process")
-            sys.exit(EXIT_INVALID)
-        except Exception:
-            spec = next((a for a in kwargs.get("specs", ()) or [kwargs.get("spec")] if a), "?")
-            _stderr(
-                f"internal error while processing {spec}: this is a bug in inceptionspec; "
-                "please report it with the spec and this trace:\n" + traceback.format_exc(limit=6)
-            )
+        except Exception as exc:  # a RecursionError too: every bound is checked first, so it is a bug
+            spec = getattr(exc, "inceptionspec_spec", None)
+            spec = spec or next((a for a in kwargs.get("specs", ()) or [kwargs.get("spec")] if a), "?")
+            _stderr(_bug_report(exc, spec))
             sys.exit(EXIT_BUG)
 
     return wrapper  # type: ignore[return-value]
@@ -148,11 +160,15 @@ def validate(
             results.append({"spec": source, "valid": False, "errors": [d.as_dict() for d in err.errors]})
             if fmt == "text":
                 _stderr(err.format())
-        except UsageError as err:
+        except (UsageError, OSError) as err:
+            message = f"{err.filename or source}: {err.strerror or err}" if isinstance(err, OSError) else str(err)
             worst = max(worst, EXIT_USAGE)
-            results.append({"spec": source, "valid": False, "errors": [{"message": str(err)}]})
+            results.append({"spec": source, "valid": False, "errors": [{"message": message}]})
             if fmt == "text":
-                _stderr(f"error: {err}")
+                _stderr(f"error: {message}")
+        except Exception as exc:
+            exc.inceptionspec_spec = source  # type: ignore[attr-defined]  # _guard names it
+            raise
     if fmt == "json":
         click.echo(json.dumps({"valid": worst == 0, "results": results}, indent=2))
     else:
@@ -314,20 +330,21 @@ def diff_command(a: str, b: str, sets: tuple[str, ...], no_aux: bool, show_layer
 
     A and B are paths, shipped names, or PATH@REV (the file at a git revision).
     Exit status as GNU diff: 0 identical, 1 different, 2 trouble."""
-    from . import diff as diffing
+    from .diff import diff as compare  # the package attribute `diff` is the function
+    from .diff import print_result
 
     try:
-        result = diffing.diff(a, b, include_aux=not no_aux, overrides=list(sets))
+        result = compare(a, b, include_aux=not no_aux, overrides=list(sets))
     except SpecError as err:
         _stderr(err.format())
         sys.exit(EXIT_USAGE)
     except (UsageError, OSError) as err:
         _stderr(f"error: {err}")
         sys.exit(EXIT_USAGE)
-    except Exception:
-        _stderr("internal error: this is a bug in inceptionspec:\n" + traceback.format_exc(limit=6))
+    except Exception as exc:
+        _stderr(_bug_report(exc, f"{a} and {b}"))
         sys.exit(EXIT_BUG)
-    diffing.print_result(result, fmt, show_layers)
+    print_result(result, fmt, show_layers)
     sys.exit(0 if result.identical else 1)
 
 

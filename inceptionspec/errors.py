@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 #: How many diagnostics a command prints before summarising the rest.
@@ -113,27 +114,73 @@ def _dedupe(errors: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 class Collector:
-    """Collects diagnostics across a pass; raises them together at the end."""
+    """Collects diagnostics across a pass; raises them together at the end.
+
+    At most :data:`MAX_COLLECTED` are kept (a hostile file can hold tens of thousands of
+    mistakes); the rest are counted and summarised by one more located diagnostic."""
 
     def __init__(self) -> None:
         self.errors: list[Diagnostic] = []
+        self.dropped = 0
+        self._first_dropped: Loc | None = None
+        _hints_left.set(MAX_HINTS)
 
     def add(self, loc: Loc, message: str, hint: str | None = None) -> None:
-        self.errors.append(Diagnostic(loc, message, hint))
+        if len(self.errors) < MAX_COLLECTED:
+            self.errors.append(Diagnostic(loc, message, hint))
+        else:
+            self.dropped += 1
+            self._first_dropped = self._first_dropped or loc
 
     def extend(self, err: SpecError) -> None:
-        self.errors.extend(err.errors)
+        for d in err.errors:
+            self.add(d.loc, d.message, d.hint)
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise SpecError(self.errors)
+            raise SpecError(self.all())
+
+    def all(self) -> list[Diagnostic]:
+        """The kept diagnostics, plus a note of how many were dropped."""
+        if not self.dropped or self._first_dropped is None:
+            return list(self.errors)
+        more = f"{self.dropped} more error{'s' if self.dropped > 1 else ''} not collected"
+        return [*self.errors, Diagnostic(self._first_dropped, f"{more} (the first is here)")]
+
+
+#: Diagnostics one pass keeps (more are counted, not stored).
+MAX_COLLECTED = 1000
+#: "did you mean" suggestions computed per pass (each costs about 0.1 ms of difflib).
+MAX_HINTS = 500
+_hints_left: ContextVar[int] = ContextVar("inceptionspec_hints_left", default=MAX_HINTS)
 
 
 def did_you_mean(word: object, candidates: Iterable[str]) -> str | None:
-    """A "did you mean `x`?" hint for a misspelt name, or None."""
-    if not isinstance(word, str):
+    """A "did you mean `x`?" hint for a misspelt name, or None.
+
+    Repeated words are answered from a cache; new words are looked up at most
+    :data:`MAX_HINTS` times per pass (a :class:`Collector` starts one), so a file of
+    50,000 misspelt keys costs milliseconds, not seconds."""
+    if not isinstance(word, str) or len(word) > 200:
         return None
-    options = sorted({c for c in candidates if isinstance(c, str)})
+    options = tuple(sorted({c for c in candidates if isinstance(c, str)}))
+    if (word, options) in _suggestions:
+        return _suggestions[(word, options)]
+    left = _hints_left.get()
+    if left <= 0:
+        return None
+    _hints_left.set(left - 1)
+    hint = _suggest(word, options)
+    if len(_suggestions) >= 4096:
+        _suggestions.clear()
+    _suggestions[(word, options)] = hint
+    return hint
+
+
+_suggestions: dict[tuple[str, tuple[str, ...]], str | None] = {}
+
+
+def _suggest(word: str, options: tuple[str, ...]) -> str | None:
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in options}
@@ -152,14 +199,28 @@ def one_of(candidates: Iterable[str], limit: int = 12) -> str:
 
 @dataclass
 class Budget:
-    """Bounds on the work a spec may cause (see docs/threat-model.md)."""
+    """Bounds on the work a spec may cause (docs/threat-model.md lists and explains them).
 
+    Each is checked before the thing it bounds is built: bytes before parsing, depth and
+    values while parsing, repeats and layers before expansion, parameters before Keras."""
+
+    #: Bytes in one spec file (checked before it is read in full).
     max_file_bytes: int = 1 << 20
+    #: Nesting of YAML mappings and lists.
     max_depth: int = 64
-    max_nodes: int = 200_000
+    #: YAML values (scalars, mappings, lists, keys included) in one file; the largest shipped spec has 680.
+    max_nodes: int = 50_000
+    #: `repeat` of one block.
     max_repeat: int = 1000
-    max_layers: int = 20_000
+    #: Layers of the network: ops after expansion, and primitive layers of the IR; the largest shipped network
+    #: (Inception-ResNet-v2) has 781.
+    max_layers: int = 5_000
+    #: Blocks inside blocks once templates are expanded (a template calling a template counts one more level).
+    max_block_depth: int = 32
+    #: Files in one `extends` chain.
     max_extends_depth: int = 16
+    #: Parameters (weights) of the model, counted from the shapes before any framework is imported.
     max_params: int = 2_000_000_000
+    #: Let `extends` name files outside the directory of the spec that extends them.
     allow_outside_extends: bool = False
     extra: dict[str, object] = field(default_factory=dict)

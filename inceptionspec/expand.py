@@ -46,9 +46,83 @@ class Expander:
         self.min_filters = int(width.get("min_filters", 1))
         self.layers = 0
         self.globals: Env = {"classes": (doc.get("classes", 1000), doc.value_loc("classes"))}
+        self._sizes: dict[str, int] = {}
+        self.depth = 0  # blocks being expanded, one inside the other
+
+    # --- the size, before anything is expanded ---------------------------------------
+    def check_size(self) -> None:
+        """Count the layers the expansion will make, without making them: a ``repeat``
+        multiplies its body, a template call counts its template's body (once per
+        template).  Refuses a ``repeat`` over the limit, and a network over the layer
+        budget, before a single copy exists."""
+        limit = self.budget.max_layers
+        doc = self.doc
+        scopes: list[Any] = [doc.get("stages") or []]
+        heads = doc.get("heads")
+        if isinstance(heads, dict):
+            scopes += [head.get("layers") or [] for head in heads.values() if isinstance(head, dict)]
+        total = 0
+        for items in scopes:
+            for index, item in enumerate(items):
+                size = self._size_item(item, ())
+                total += size
+                if total > limit:
+                    loc = (items.item_loc(index) if isinstance(items, LocList) else None) or doc.loc
+                    alone = f"{size:,}" if size <= limit else f"more than {limit:,}"
+                    raise SpecError.at(
+                        loc or Loc("<spec>", 1, 1),
+                        f"the network has more than {limit:,} layers (this item alone expands to {alone})",
+                        "lower a `repeat`",
+                    )
+        self.errors.raise_if_any()
+
+    def _size_items(self, items: Any, stack: tuple[str, ...]) -> int:
+        total = 0
+        for item in items if isinstance(items, list) else ():
+            total += self._size_item(item, stack)
+            if total > self.budget.max_layers:
+                break  # the caller refuses it; counting further is wasted work
+        return total
+
+    def _size_item(self, item: Any, stack: tuple[str, ...]) -> int:
+        if not (isinstance(item, dict) and len(item) == 1):
+            return 1
+        key, body = next(iter(item.items()))
+        if key in USER_OPS or not isinstance(body, dict):
+            return 1
+        if len(stack) > self.budget.max_block_depth:
+            return 1  # too deep: `block` reports it where it happens
+        repeat = body.get("repeat", 1)
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+            repeat = 1
+        elif repeat > self.budget.max_repeat:
+            self.errors.add(
+                (body.value_loc("repeat") if isinstance(body, LocDict) else None) or item.loc or Loc("<spec>", 1, 1),
+                f"repeat {repeat} is more than the limit of {self.budget.max_repeat}",
+            )
+            repeat = 1
+        return repeat * max(1, self._size_body(body, stack))
+
+    def _size_body(self, body: Any, stack: tuple[str, ...]) -> int:
+        """``stack``: the enclosing blocks (``""`` for an inline one, the name for a template)."""
+        branches = body.get("branches")
+        if isinstance(branches, dict):
+            inner = [b.get("layers") if isinstance(b, dict) else b for b in branches.values()]
+            return 1 + sum(self._size_items(items, (*stack, "")) for items in inner)
+        if body.get("layers") is not None:
+            return self._size_items(body["layers"], (*stack, ""))
+        name = next((k for k in body if k != "repeat"), None)
+        if not isinstance(name, str) or name in stack or not isinstance(self.templates.get(name), dict):
+            return 1
+        # A template's size does not depend on where it is called (a cycle or a too deep
+        # nesting, which could cut it short, is an error the expander reports).
+        if name not in self._sizes:
+            self._sizes[name] = self._size_body(self.templates[name], (*stack, name))
+        return self._sizes[name]
 
     # --- the document ---------------------------------------------------------------
     def expand(self) -> LocDict:
+        self.check_size()
         doc = self.doc
         out = LocDict(loc=doc.loc)
         for key in _META_KEYS:
@@ -62,8 +136,8 @@ class Expander:
         known = _layer_names(stages, "")
         for name, head in (doc.get("heads") or {}).items():
             h = LocDict(loc=head.loc)
-            tap = head.get("from", last)
-            if "from" in head and not _taps_known(tap, known):
+            tap = last if head.get("from") is None else head["from"]
+            if head.get("from") is not None and not _taps_known(tap, known):
                 self.errors.add(
                     head.value_loc("from") or head.loc,
                     f"head `{name}` taps unknown block or layer `{tap}`",
@@ -174,7 +248,30 @@ class Expander:
         loc: Loc,
         stack: tuple[str, ...],
     ) -> LocDict | None:
-        if "branches" in body or "layers" in body:
+        if self.depth >= self.budget.max_block_depth:
+            self.errors.add(
+                loc,
+                f"blocks nested more than {self.budget.max_block_depth} deep",
+                "a template that calls templates counts one level per call",
+            )
+            return None
+        self.depth += 1
+        try:
+            return self._block(name, body, chain, env, via, loc, stack)
+        finally:
+            self.depth -= 1
+
+    def _block(
+        self,
+        name: str,
+        body: LocDict,
+        chain: list[Any],
+        env: Env,
+        via: tuple[str, ...],
+        loc: Loc,
+        stack: tuple[str, ...],
+    ) -> LocDict | None:
+        if body.get("branches") is not None or body.get("layers") is not None:
             return self.body(body, body.get("kind"), chain, env, via, stack)
         template = next(k for k in body if k != "repeat")
         if template in stack:
@@ -240,7 +337,7 @@ class Expander:
         inner = chain + ([body["defaults"]] if body.get("defaults") else [])
         if kind:
             out["kind"] = kind
-        if "branches" in body:
+        if body.get("branches") is not None:  # a template may say `layers: [...]` beside `branches: null`
             branches = LocDict(loc=body.value_loc("branches"))
             for bname, branch in body["branches"].items():
                 branch_chain = inner

@@ -488,7 +488,8 @@ def _structural_order(model: keras.Model) -> list[keras.layers.Layer]:
     give the same sequence whatever their layer names or creation order."""
     order: list[keras.layers.Layer] = []
     seen: set[int] = set()
-    outputs = model.outputs
+    # Heads in the spec's order (main first): Keras sorts `model.outputs` of a dict by key.
+    outputs = list(model.output.values()) if isinstance(model.output, dict) else list(model.outputs)
     stack: list[tuple[Any, bool]] = [(t._keras_history.operation, False) for t in reversed(outputs)]
     while stack:
         op, expanded = stack.pop()

@@ -294,7 +294,8 @@ class _Pool(Op):
         return kh, kw, sh, sw
 
     def describe(self) -> str:
-        return f"{fmt_window(self.size, self.effective_strides())}{fmt_padding(self.padding)} {self.kind}"
+        ceil = " ceil" if self.ceil else ""
+        return f"{fmt_window(self.size, self.effective_strides())}{fmt_padding(self.padding)}{ceil} {self.kind}"
 
 
 class MaxPool(_Pool):
@@ -328,9 +329,14 @@ class AdaptiveAvgPool(Op):
         return oh, ow, c
 
     def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:
+        # PyTorch's windows: [floor(i·n/out), ceil((i+1)·n/out)); the widest one and the mean step.
         h, w, _ = inputs[0]
         oh, ow = pair(self.size)
-        return -(-h // oh) + (1 if h % oh else 0), -(-w // ow) + (1 if w % ow else 0), h // oh, w // ow
+
+        def widest(n: int, out: int) -> int:
+            return max(-(-((i + 1) * n) // out) - (i * n) // out for i in range(out))
+
+        return widest(h, oh), widest(w, ow), max(1, h // oh), max(1, w // ow)
 
 
 class _GlobalPool(Op):

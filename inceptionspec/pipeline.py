@@ -14,10 +14,10 @@ import yaml
 
 from .errors import Budget, Loc
 from .expand import expand
-from .loader import LocDict, to_plain
+from .loader import LocDict, located, to_plain
 from .models import Spec
 from .ops import USER_OPS
-from .resolve import apply_overrides, parse_set, read
+from .resolve import SpecText, apply_overrides, parse_set, read
 from .validate import validate
 
 Overrides = Mapping[str, Any] | Iterable[str] | None
@@ -27,11 +27,14 @@ def _edits(overrides: Overrides) -> list[tuple[str, Any, Loc]]:
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
-        return [(str(k), v, Loc("<overrides>", 1, 1)) for k, v in overrides.items()]
+        loc = Loc("<overrides>", 1, 1)
+        return [(str(k), located(v, loc), loc) for k, v in overrides.items()]
     return [parse_set(text, i) for i, text in enumerate(overrides)]
 
 
-def resolved_document(source: str | Path, overrides: Overrides = None, budget: Budget | None = None) -> LocDict:
+def resolved_document(
+    source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None
+) -> LocDict:
     """The merged spec (extends and overrides applied), validated, before expansion."""
     budget = budget or Budget()
     doc = read(source, budget)
@@ -42,12 +45,14 @@ def resolved_document(source: str | Path, overrides: Overrides = None, budget: B
     return doc
 
 
-def expanded_document(source: str | Path, overrides: Overrides = None, budget: Budget | None = None) -> LocDict:
+def expanded_document(
+    source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None
+) -> LocDict:
     budget = budget or Budget()
     return expand(resolved_document(source, overrides, budget), budget)
 
 
-def load(source: str | Path, overrides: Overrides = None, budget: Budget | None = None) -> Spec:
+def load(source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None) -> Spec:
     """Load a spec (a path or a shipped name), fully resolved and validated.
 
     ``overrides`` are applied after the file's own: a mapping ``{path: value}``

@@ -6,7 +6,7 @@ An override addresses a place by names, never by list positions:
 
 * ``classes: 10``, ``width.multiplier: 0.5``, ``heads.aux1: null`` — keys;
 * ``inception_4c.n3x3: 320`` — a template argument of a stage block, by name;
-* ``templates.inception.branches.5x5.conv_2.kernel: 3`` — a layer of a branch,
+* ``templates.inception.branches.5x5.conv.kernel: 3`` — a layer of a branch,
   by its name (explicit, or generated as the expander will: ``conv``, ``conv_2``);
 * ``inception_4e: null`` — remove a block; ``inception_4e@after: [...]`` /
   ``@before`` — insert items next to it.
@@ -14,6 +14,7 @@ An override addresses a place by names, never by list positions:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +57,32 @@ def merge(base: Any, patch: Any) -> Any:
     return out
 
 
-def read(source: str | Path, budget: Budget | None = None, _chain: tuple[Path, ...] = ()) -> LocDict:
-    """Load a spec file with its ``extends`` chain and ``overrides`` applied."""
+@dataclass(frozen=True)
+class SpecText:
+    """A spec's text read from elsewhere than its file (the file at a git revision, for ``diff``).
+
+    ``path`` is the file it is a version of: relative ``extends`` resolve next to it.
+    ``display`` names it in messages (``specs/googlenet.yaml@HEAD``)."""
+
+    text: str
+    path: Path
+    display: str
+
+    def __str__(self) -> str:
+        return self.display
+
+
+def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tuple[Path, ...] = ()) -> LocDict:
+    """Load a spec file (or a :class:`SpecText`) with its ``extends`` chain and ``overrides`` applied."""
     budget = budget or Budget()
-    path = find(source)
+    if isinstance(source, SpecText):
+        path, display = source.path, source.display
+        doc = parse_text(source.text, display, budget)
+    else:
+        path = find(source)
+        display = _display(path)
+        doc = load_file(path, budget, display)
     real = path.resolve()
-    display = _display(path)
-    doc = load_file(path, budget, display)
     root_loc = Loc(display, 1, 1)
     if doc is None:
         raise SpecError.at(root_loc, "the file is empty", "a spec starts with `version: 1`")
@@ -106,8 +126,7 @@ def _display(path: Path) -> str:
 def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
     if name.endswith(".yaml") or "/" in name and not name.startswith("examples/"):
         candidate = child.parent / name
-        if not candidate.is_file():
-            raise SpecError.at(loc, f"`extends`: no file {name} next to {child.name}")
+        # The directory check comes first, so a spec cannot probe which files exist elsewhere.
         base = child.parent.resolve()
         if not budget.allow_outside_extends and not candidate.resolve().is_relative_to(base):
             raise SpecError.at(
@@ -115,6 +134,8 @@ def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
                 f"`extends: {name}` leaves the spec's directory",
                 "pass --allow-outside-extends to permit it",
             )
+        if not candidate.is_file():
+            raise SpecError.at(loc, f"`extends`: no file {name} next to {child.name}")
         return candidate
     specs = shipped()
     if name in specs:

@@ -100,7 +100,10 @@ def _message(err: dict[str, Any]) -> tuple[str, str | None]:
     if kind == "extra_forbidden":
         return f"unknown key `{err['loc'][-1]}`", None
     if kind == "literal_error":
-        expected = [e.strip(" '") for e in err["ctx"]["expected"].replace(" or ", ",").split(",")]
+        raw = [e.strip() for e in err["ctx"]["expected"].replace(" or ", ",").split(",")]
+        expected = [e.strip(" '") for e in raw]
+        if isinstance(value, str) and value.strip() in raw:  # `version: "1"`: the literal is a number
+            return f"expected the number {value.strip()}, got the string {value!r}", "remove the quotes"
         hint = did_you_mean(value, expected)
         return f"{describe_value(value)} is not one of {', '.join(f'`{e}`' for e in expected)}", hint
     if kind in ("bool_type", "bool_parsing") and isinstance(value, str) and value in YAML11_BOOLS:
@@ -148,8 +151,14 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc, partial: bool = 
     ``partial``: before expansion, an op may still get a missing argument from
     ``defaults``, so those omissions are left to the check after expansion."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
-    all_paths = [_data_path(root, tuple(e["loc"])) + (("leaf",),) for e in exc.errors(include_url=False)]
-    for err in exc.errors(include_url=False):
+    raw = exc.errors(include_url=False)
+    # Every strict prefix of an error's data path: "another error lies deeper inside this value"
+    # is then one set lookup, not a scan of all errors (a hostile file can hold tens of thousands).
+    inner: set[tuple[Any, ...]] = set()
+    for err in raw:
+        data = _data_path(root, tuple(err["loc"]))
+        inner.update(data[:i] for i in range(len(data)))
+    for err in raw:
         if partial and err["type"] == "missing" and any(part in USER_OPS for part in err["loc"][:-1]):
             continue
         path = _data_path(root, tuple(err["loc"]))
@@ -160,8 +169,7 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc, partial: bool = 
     # also allowed) says nothing when another member reports errors inside it.
     shallow = {"model_type", "dict_type", "list_type", "model_attributes_type"}
     for path in list(groups):
-        deeper = any(len(other) > len(path) + 1 and other[: len(path)] == path for other in all_paths)
-        if deeper and all(e["type"] in shallow for e in groups[path]):
+        if path in inner and all(e["type"] in shallow for e in groups[path]):
             del groups[path]
     out: list[Diagnostic] = []
     for path, errs in groups.items():
@@ -205,12 +213,16 @@ def validate(
     try:
         result = model.model_validate(data, context={**(context or {}), "collector": collector})
     except ValidationError as exc:
-        collector.errors.extend(diagnostics(exc, data, fallback, partial))
+        for d in diagnostics(exc, data, fallback, partial):
+            collector.add(d.loc, d.message, d.hint)
         if not collector.errors:
             return None
-        collector.errors.sort(key=lambda d: (d.loc.file, d.loc.line, d.loc.col))
-        raise SpecError(collector.errors) from None
+        raise SpecError(_in_file_order(collector)) from None
     if collector.errors:
-        collector.errors.sort(key=lambda d: (d.loc.file, d.loc.line, d.loc.col))
-        raise SpecError(collector.errors)
+        raise SpecError(_in_file_order(collector))
     return result
+
+
+def _in_file_order(collector: Collector) -> list[Diagnostic]:
+    kept = sorted(collector.errors, key=lambda d: (d.loc.file, d.loc.line, d.loc.col))
+    return kept + collector.all()[len(collector.errors) :]

@@ -396,3 +396,13 @@ def test_ceil_pool_and_window_helpers_are_consistent():
 
         t, b, left, r = _explicit_pads("valid", (size, size), 3, (2, 2), True)
         assert ((size + t + b - 3) // 2 + 1, (size + left + r - 3) // 2 + 1) == expected
+
+
+def test_transfer_into_a_model_with_aux_heads_pairs_the_main_path_first(small_spec):
+    # Keras orders dict outputs by key ("aux" < "main"); transfer must still follow the main head.
+    src = build_model(load(small_spec), seed=1, include_aux=False)
+    dst = build_model(load(small_spec), seed=2)
+    report = transfer_weights(src, dst)
+    assert report.skipped == ["aux.dense"]
+    x = np.random.RandomState(4).rand(1, 33, 31, 3).astype("float32")
+    np.testing.assert_allclose(src.predict(x, verbose=0)["main"], dst.predict(x, verbose=0)["main"], rtol=1e-6)

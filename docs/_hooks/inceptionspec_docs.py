@@ -1,0 +1,836 @@
+"""mkdocs hook: the pages of the site that are generated, so they cannot drift from the code.
+
+* ``reference/language.md`` — every key of the spec language, from the JSON Schema that the
+  pydantic models generate (:func:`inceptionspec.schema.schema`);
+* ``reference/cli.md`` — every command and option, from the click command tree
+  (:data:`inceptionspec.cli.main`);
+* ``gallery/…`` — one page per shipped spec with its picture (drawn by
+  :mod:`inceptionspec.render`), its interactive page and its numbers.
+
+Hand-written pages may also use three directives, expanded when the site is built:
+
+* ``<!-- spec: NAME.yaml -->`` just before a ```` ```yaml ```` block: the block is written to
+  ``NAME.yaml`` in a scratch folder and must load and analyse, or the build fails
+  (``spec(1)``: must be invalid, for pages that show an error);
+* ``<!-- console: inceptionspec ARGS -->`` (or ``console(N)`` for exit status N): runs the
+  command in that folder and shows it with its output; ``<!-- exec: … -->`` inserts the output
+  as markdown; ``<!-- render: NAME.yaml [ARGS] -->`` inserts the picture;
+* ``<!-- excerpt: FILE START STOP -->``: the lines of FILE from the first matching the regex
+  START up to the next matching STOP, as a code block (robust to lines moving);
+* ``[text](?page.md)``: a link when that page exists, plain text until it does.
+
+Links from a page to a repository file outside ``docs/`` (``../../specs/googlenet.yaml``, which
+work when browsing the repository) point at a copy the site publishes under ``repo/``.
+
+The generators are plain functions without mkdocs, so the tests call them directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import inspect
+import json
+import os
+import posixpath
+import re
+import shlex
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+
+#: Pages others write; listed in the navigation (and linked with `(?page.md)`) once they exist.
+OPTIONAL_PAGES = ("diff.md", "threat-model.md")
+
+
+class DocsError(Exception):
+    """A generated page or a directive failed; the build stops with this message."""
+
+
+# --- the language reference ---------------------------------------------------------------
+
+PARAM_PATTERN = r"^\$[A-Za-z_][A-Za-z0-9_]*$"
+#: Upper bounds at or above this are limits against runaway specs, not design choices; the page
+#: mentions them once instead of in every row.
+CAP = 100_000
+NAME_PATTERN = "^[A-Za-z0-9_]+$"
+
+#: Descriptions for keys whose model field has none (the model's own description wins as soon as
+#: it is written). A test checks that every key named here exists in the schema.
+NOTES: dict[str, str] = {
+    "Spec.name": "The network's name: the Keras model's name and the default file name of `build`.",
+    "Spec.title": "A one-line title, shown by `inceptionspec list`, in tables and pictures.",
+    "Spec.description": "Free text.",
+    "Spec.references": "Where the architecture comes from.",
+    "Spec.width": "Width scaling of every conv's `filters`.",
+    "Spec.defaults": "Default arguments per op kind, for the whole network.",
+    "Spec.templates": "Named, parameterised blocks, called from `stages`, branches and heads.",
+    "Spec.stages": "The body of the network, in order: a list of items.",
+    "Spec.heads": "The outputs: `main` and auxiliary heads. Without heads, the end of `stages` is the output.",
+    "Spec.training": "Optimizer, loss and metrics, used by `build --compile` and `compile_for_training`.",
+    "References.paper": "The paper (a URL or a citation).",
+    "References.implementation": "The implementation followed, where the paper leaves details open.",
+    "References.notes": "Anything else: deviations, parameter counts, known disagreements.",
+    "Width.multiplier": "Every conv's `filters` is multiplied by this.",
+    "Width.divisor": "…then rounded to a multiple of this.",
+    "Width.min_filters": "…and never below this.",
+    "InlineBlock.branches": "The parallel branches, by name, in order (the order of the concatenation).",
+    "InlineBlock.merge": "`concat`, or `{residual: {...}}` for a scaled residual add.",
+    "InlineBlock.repeat": "Unrolls N copies named `name_1` … `name_N`, each fed by the previous one.",
+    "InlineBlock.defaults": "Default arguments for the ops inside this block.",
+    "SequenceBlock.kind": "A label for tables and pictures.",
+    "SequenceBlock.layers": "The items, applied in order.",
+    "SequenceBlock.repeat": "Unrolls N copies named `name_1` … `name_N`.",
+    "SequenceBlock.defaults": "Default arguments for the ops inside this block.",
+    "BranchBody.layers": "The branch's items, applied in order.",
+    "BranchBody.defaults": "Default arguments for the ops of this branch only.",
+    "TemplateCall.repeat": "Unrolls N copies named `name_1` … `name_N`.",
+    "Template.description": "Free text.",
+    "Template.branches": "The body of an inline block (exactly one of `branches` and `layers`).",
+    "Template.merge": "How the branches are merged (with `branches`).",
+    "Template.layers": "The body of a sequence (exactly one of `branches` and `layers`).",
+    "Template.defaults": "Default arguments that apply only inside this template's body.",
+    "ResidualMerge.residual": "The residual add's settings.",
+    "ResidualArgs.projection_bias": "Whether the projection conv has a bias.",
+    "Head.layers": "The head's items, applied to the tapped output.",
+    "Head.loss_weight": "The weight of this output's loss in training (the papers' 0.3 for auxiliary heads).",
+    "Head.defaults": "Default arguments for the ops of this head.",
+    "Training.optimizer": "The optimizer and its settings.",
+    "Training.loss": "The loss of every output.",
+    "Training.label_smoothing": "Label smoothing of the categorical cross-entropy (Inception v3 uses 0.1).",
+    "Training.metrics": "Metrics reported for every output.",
+    "Optimizer.kind": "Which Keras optimizer.",
+    "Optimizer.learning_rate": "The initial learning rate.",
+    "Optimizer.momentum": "Momentum (SGD, RMSprop).",
+    "Optimizer.nesterov": "Nesterov momentum (SGD).",
+    "Optimizer.weight_decay": "Decoupled weight decay (AdamW's default: 0.004).",
+    "Conv.strides": "Stride: an int, or [h, w].",
+    "Conv.dilation": "Dilation rate: an int, or [h, w] (not together with strides > 1).",
+    "Conv.bias": "Whether the conv has a bias (usually false before batch norm).",
+    "Conv.bn": "Batch-norm settings when `norm: bn`.",
+    "Conv.activation": "Applied after the conv (and its batch norm, with `order: norm_act`).",
+    "MaxPool.padding": "`same`, `valid`, or explicit symmetric amounts: an int or [h, w].",
+    "AvgPool.padding": "`same`, `valid`, or explicit symmetric amounts: an int or [h, w].",
+    "AdaptiveAvgPool.size": "The output size: an int or [h, w].",
+    "GlobalAvgPool.keepdims": "Keep a 1×1×C map instead of a vector of C.",
+    "GlobalMaxPool.keepdims": "Keep a 1×1×C map instead of a vector of C.",
+    "BatchNorm.epsilon": "Added to the variance.",
+    "BatchNorm.momentum": "Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %).",
+    "BNSettings.epsilon": "Added to the variance.",
+    "BNSettings.momentum": "Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %).",
+    "BNSettings.scale": "Learn gamma (Keras `scale`).",
+    "BNSettings.center": "Learn beta (Keras `center`).",
+    "LRN.beta": "The exponent.",
+    "Act.fn": "The activation function.",
+    "Dropout.rate": "The fraction of units dropped in training.",
+    "Dense.units": "Output units; `$classes` for a classifier.",
+    "Dense.bias": "Whether the layer has a bias.",
+    "Dense.activation": "Applied after the layer (`softmax` for a classifier).",
+}
+
+#: The reference's sections: (title, anchor, intro, definitions). Definitions the schema has and
+#: no section names are listed at the end, so a new one is never left out.
+SECTIONS: list[tuple[str, str, str, list[str]]] = [
+    (
+        "Blocks",
+        "blocks",
+        "A block item is a one-key mapping `- name: body`; the body is an inline block "
+        "(`branches`), a sequence (`layers`) or a template call.",
+        ["InlineBlock", "SequenceBlock", "BranchBody", "ResidualMerge", "ResidualArgs", "TemplateCall", "Template"],
+    ),
+    ("Heads", "heads", "", ["Head"]),
+    ("Training", "training", "", ["Training", "Optimizer"]),
+    ("Other settings", "other", "", ["References", "Width", "Defaults"]),
+]
+
+
+def _clean(text: str) -> str:
+    text = text.replace("``", "`")
+    return " ".join(inspect.cleandoc(text).split())
+
+
+def _num(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        v = int(v)
+    if isinstance(v, int) and abs(v) >= 10_000:
+        return f"{v:,}"
+    return str(v)
+
+
+class _Reference:
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self.defs: dict[str, Any] = schema.get("$defs", {})
+        # Op items in the op table's order: the order of the item union under `stages`.
+        union = (schema.get("properties", {}).get("stages", {}).get("items") or {}).get("oneOf", [])
+        ordered = [self._ref_name(o) for o in union if "$ref" in o]
+        items = [n for n in self.defs if n.endswith("Item")]
+        self.op_items = [n for n in ordered if n in items] + [n for n in items if n not in ordered]
+        self.ops = [self._ref_name(self._item_target(n)) for n in self.op_items]
+        self.documented: set[str] = set()
+
+    # Types -----------------------------------------------------------------------------
+    @staticmethod
+    def _ref_name(s: dict[str, Any]) -> str:
+        return s["$ref"].rsplit("/", 1)[-1]
+
+    def _item_target(self, item: str) -> dict[str, Any]:
+        (prop,) = self.defs[item]["properties"].values()
+        return next(o for o in prop.get("anyOf", [prop]) if "$ref" in o)
+
+    def item_kind(self, item: str) -> str:
+        return next(iter(self.defs[item]["properties"]))
+
+    def link(self, name: str) -> str:
+        if name.endswith("Defaults") and name != "Defaults":
+            return f"[{name}](#def-defaults-partial)"
+        if name.endswith("Item"):
+            return "[item](#items)"
+        return f"[{name}](#def-{name.lower()})"
+
+    def type_of(self, s: dict[str, Any]) -> str:
+        if not s:
+            return "any"
+        if "$ref" in s:
+            return self.link(self._ref_name(s))
+        if "oneOf" in s and any(o.get("$ref", "").endswith("Item") for o in s["oneOf"]):
+            return "[item](#items)"
+        if "anyOf" in s or "oneOf" in s:
+            options = s.get("anyOf") or s.get("oneOf") or []
+            param = any(o.get("pattern") == PARAM_PATTERN for o in options)
+            null = any(o.get("type") == "null" for o in options)
+            parts = [self.type_of(o) for o in options if o.get("pattern") != PARAM_PATTERN and o.get("type") != "null"]
+            text = " or ".join(dict.fromkeys(parts))
+            if param:
+                text += " or `$param`"
+            if null:
+                text += " or null"
+            return text.removeprefix(" or ")
+        if "const" in s:
+            return f"`{json.dumps(s['const'])}`"
+        if "enum" in s:
+            return "one of " + ", ".join(f"`{v}`" for v in s["enum"])
+        kind = s.get("type")
+        if isinstance(kind, list):
+            names = {"array": "list", "object": "mapping"}
+            return " or ".join(names.get(k, k) for k in kind)
+        if kind == "array":
+            inner = self.type_of(s.get("items", {}))
+            if " or " in inner:
+                inner = f"({inner})"
+            lo, hi = s.get("minItems"), s.get("maxItems")
+            if lo is not None and lo == hi:
+                return f"list of {lo} × {inner}"
+            return f"list of {inner}" + (f" (at least {lo})" if lo else "")
+        if kind == "object":
+            pattern_props = s.get("patternProperties")
+            if pattern_props:
+                ((_, value),) = pattern_props.items()
+                return f"mapping name → {self.type_of(value)}"
+            extra = s.get("additionalProperties")
+            if isinstance(extra, dict):
+                return f"mapping → {self.type_of(extra)}"
+            return "mapping"
+        if kind == "string":
+            if s.get("pattern") == NAME_PATTERN:
+                return "name (letters, digits, `_`)"
+            return "string"
+        if kind in ("integer", "number"):
+            bounds = []
+            for key, sign in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤"), ("exclusiveMaximum", "<")):
+                if key in s and not (key == "maximum" and s[key] >= CAP):
+                    bounds.append(f"{sign} {_num(s[key])}")
+            return kind + (" " + " and ".join(bounds) if bounds else "")
+        return str(kind or "any")
+
+    # Tables ----------------------------------------------------------------------------
+    def table(self, owner: str, d: dict[str, Any]) -> list[str]:
+        props: dict[str, Any] = d.get("properties") or {}
+        required = set(d.get("required") or [])
+        rows = ["| key | type | default | description |", "|---|---|---|---|"]
+        for key, s in props.items():
+            if "default" in s:
+                default = f"`{json.dumps(s['default'], ensure_ascii=False)}`"
+            elif key in required:
+                default = "required"
+            else:
+                default = "—"
+            description = s.get("description") or NOTES.get(f"{owner}.{key}", "")
+            if not description and owner == "Defaults":
+                description = f"Default arguments of every `{key}` in scope."
+            if not description and owner.endswith("Defaults") and owner != "Defaults":
+                description = "As the op's argument of the same name."
+
+            if not description and "$ref" in s:
+                description = self.defs.get(self._ref_name(s), {}).get("description", "")
+            cell = _clean(description).replace("|", "\\|")
+            kind = self.type_of(s).replace("|", "\\|")
+            rows.append(f"| `{key}` | {kind} | {default} | {cell} |")
+        return rows
+
+    def definition(self, name: str, level: str = "###", heading: str | None = None) -> list[str]:
+        d = self.defs[name]
+        self.documented.add(name)
+        out = [f"{level} {heading or name} {{ #def-{name.lower()} }}", ""]
+        if d.get("description"):
+            out += [_clean(d["description"]), ""]
+        if d.get("properties"):
+            out += self.table(name, d) + [""]
+        return out
+
+    # The page ---------------------------------------------------------------------------
+    def page(self) -> str:
+        from inceptionspec.ops import USER_OPS
+
+        s = self.schema
+        out = [
+            "# Spec keys",
+            "",
+            '!!! info "Generated"',
+            "    This page is generated from the spec language's JSON Schema "
+            f"(`inceptionspec schema`, `{s.get('$id', '')}`) each time the site is built, so it lists exactly "
+            "the keys the loader accepts. [The spec language](../language.md) explains how they fit together.",
+            "",
+            "Types: `$param` means a template parameter may stand for the value (inside a template); "
+            "*name* is letters, digits and `_`, at most 64 characters. Sizes are at most 100,000 and counts "
+            "at most 10⁹, limits against runaway specs that the tables leave out.",
+            "",
+            "## The top level { #def-spec }",
+            "",
+            _clean(s.get("description", "")),
+            "",
+        ]
+        if s.get("then", {}).get("required"):
+            keys = ", ".join(f"`{k}`" for k in s["then"]["required"])
+            out += [f"{keys} are required unless the spec `extends` another (a variant inherits them).", ""]
+        out += self.table("Spec", s) + [""]
+
+        # Items and ops.
+        out += [
+            "## Items { #items }",
+            "",
+            "Stages, branches, sequences and heads are lists of **items**. An item is a one-key mapping: "
+            "an op keyed by its kind (`- conv: {filters: 64, kernel: 3}`), or a block keyed by its name "
+            "(`- inception_3a: {inception: [...]}`; see [Blocks](#blocks)). The op kinds:",
+            "",
+            "| item key | arguments | shorthand | what it is |",
+            "|---|---|---|---|",
+        ]
+        for item, op in zip(self.op_items, self.ops, strict=True):
+            kind = self.item_kind(item)
+            self.documented.add(item)
+            shorthand = USER_OPS[kind].shorthand if kind in USER_OPS else None
+            bare = f"`- {kind}: value` sets `{shorthand}`" if shorthand else "—"
+            summary = _clean(self.defs[item].get("description", ""))
+            out.append(f"| `{kind}` | {self.link(op)} | {bare} | {summary} |")
+        out += [
+            "",
+            "An op's arguments may all come from `defaults`, so `- flatten:` (null) is an item too.",
+            "",
+            "## Ops { #ops }",
+            "",
+        ]
+        for item, op in zip(self.op_items, self.ops, strict=True):
+            kind = self.item_kind(item)
+            out += self.definition(op, heading=f"`{kind}` ({op})")
+            for prop in self.defs[op].get("properties", {}).values():  # settings models an op owns
+                if "$ref" in prop and self._ref_name(prop) not in self.documented:
+                    sub = self._ref_name(prop)
+                    if not sub.endswith(("Item", "Defaults")) and sub not in sum((x[3] for x in SECTIONS), []):
+                        out += self.definition(sub, level="####")
+
+        for title, anchor, intro, names in SECTIONS:
+            out += [f"## {title} {{ #{anchor} }}", ""]
+            if intro:
+                out += [intro, ""]
+            for name in names:
+                if name in self.defs:
+                    out += self.definition(name)
+
+        partials = [n for n in self.defs if n.endswith("Defaults") and n != "Defaults"]
+        out += [
+            "### Defaults of one op { #def-defaults-partial }",
+            "",
+            "Under `defaults`, each op kind takes the same keys as the op itself, all optional "
+            "(`name` excepted); a value set here applies wherever the op does not set it.",
+            "",
+        ]
+        for name in partials:
+            self.documented.add(name)
+            keys = ", ".join(f"`{k}`" for k in self.defs[name].get("properties", {}))
+            out.append(f"- `{name}`: {keys or '—'}")
+        out.append("")
+
+        self.documented.add("UnknownOp")  # never valid: a misspelt op
+        rest = [n for n in self.defs if n not in self.documented]
+        if rest:
+            out += ["## Other definitions { #other-definitions }", ""]
+            for name in rest:
+                out += self.definition(name)
+        return "\n".join(out).rstrip() + "\n"
+
+
+def language_reference(schema: dict[str, Any] | None = None) -> str:
+    """The markdown page listing every key of the schema with its type, default and description."""
+    if schema is None:
+        from inceptionspec.schema import schema as make_schema
+
+        schema = make_schema()
+    return _Reference(schema).page()
+
+
+def schema_keys(schema: dict[str, Any]) -> set[tuple[str, str]]:
+    """(definition, key) for every property of the schema (for the tests)."""
+    out = {("Spec", k) for k in schema.get("properties", {})}
+    for name, d in schema.get("$defs", {}).items():
+        out |= {(name, k) for k in (d.get("properties") or {})}
+    return out
+
+
+# --- the CLI reference -------------------------------------------------------------------
+
+
+def _param_type(param: Any) -> str:
+    import click
+
+    t = param.type
+    if getattr(param, "is_flag", False) and not getattr(param, "secondary_opts", None):
+        return "flag"
+    if isinstance(t, click.Choice):
+        return "one of " + ", ".join(f"`{c}`" for c in t.choices)
+    if isinstance(t, click.IntRange):
+        bounds = []
+        if t.min is not None:
+            bounds.append(f"≥ {t.min}")
+        if t.max is not None:
+            bounds.append(f"≤ {t.max}")
+        return "integer" + (f" ({', '.join(bounds)})" if bounds else "")
+    if isinstance(t, click.Path):
+        return "path"
+    return {"text": "text", "integer": "integer", "float": "number", "boolean": "boolean"}.get(t.name, t.name)
+
+
+def _default(param: Any) -> str:
+    value = param.default
+    if value is None or type(value).__name__ == "Sentinel" or value is False or value == ():
+        return "—"
+    if callable(value):
+        return "—"
+    return f"`{value}`"
+
+
+def _help(text: str | None) -> str:
+    text = inspect.cleandoc(text or "")
+    text = text.replace("\b\n", "")
+    return text
+
+
+def cli_reference() -> str:
+    """The markdown page of every command and option, from the click command tree."""
+    import click
+
+    from inceptionspec.cli import main
+
+    root = click.Context(main, info_name="inceptionspec")
+    out = [
+        "# Command line",
+        "",
+        '!!! info "Generated"',
+        "    This page is generated from the `inceptionspec` command's definitions each time the site is "
+        "built; `inceptionspec COMMAND --help` prints the same.",
+        "",
+        _help(main.help),
+        "",
+        "```text",
+        main.get_usage(root),
+        "```",
+        "",
+        "| command | what it does |",
+        "|---|---|",
+    ]
+    for name, cmd in main.commands.items():
+        out.append(f"| [`{name}`](#{name}) | {cmd.get_short_help_str(limit=120)} |")
+    out += ["", "`--version` prints the version; `-h`/`--help` works everywhere.", ""]
+    for name, cmd in main.commands.items():
+        ctx = click.Context(cmd, info_name=name, parent=root)
+        out += [f"## `{name}` {{ #{name} }}", "", _help(cmd.help), "", "```text", cmd.get_usage(ctx), "```", ""]
+        args = [p for p in cmd.params if isinstance(p, click.Argument)]
+        opts = [p for p in cmd.params if isinstance(p, click.Option)]
+        if args:
+            out += ["| argument | |", "|---|---|"]
+            for p in args:
+                many = " (one or more)" if p.nargs == -1 else ""
+                out.append(f"| `{p.human_readable_name}` | {_param_type(p)}{many} |")
+            out.append("")
+        if opts:
+            out += ["| option | type | default | description |", "|---|---|---|---|"]
+            for p in opts:
+                names = ", ".join(f"`{o}`" for o in [*p.opts, *p.secondary_opts])
+                if p.multiple:
+                    names += " (repeatable)"
+                text = (p.help or "").replace("|", "\\|")
+                out.append(f"| {names} | {_param_type(p)} | {_default(p)} | {text} |")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def cli_names() -> dict[str, list[str]]:
+    """Every command and its option strings (for the tests)."""
+    import click
+
+    from inceptionspec.cli import main
+
+    return {
+        name: [o for p in cmd.params if isinstance(p, click.Option) for o in [*p.opts, *p.secondary_opts]]
+        for name, cmd in main.commands.items()
+    }
+
+
+# --- the gallery ----------------------------------------------------------------------------
+
+
+def _fmt_outputs(outputs: Any) -> str:
+    from inceptionspec.ops import fmt_shape
+
+    parts = []
+    for o in outputs:
+        notes = []
+        if o["training_only"]:
+            notes.append("training only")
+        if o["loss_weight"] != 1.0:
+            notes.append(f"loss ×{o['loss_weight']:g}")
+        extra = f" ({', '.join(notes)})" if notes else ""
+        parts.append(f"`{o['name']}` {fmt_shape(tuple(o['shape']))} from `{o['from']}`{extra}")
+    return "; ".join(parts)
+
+
+def gallery_paths() -> list[str]:
+    """The paths :func:`gallery` generates, without rendering anything."""
+    from inceptionspec.library import shipped
+
+    out = ["gallery/index.md"]
+    for name in shipped():
+        out += [f"gallery/{name}{suffix}" for suffix in (".md", ".svg", "-blocks.svg", ".html")]
+    return out
+
+
+def gallery(docs_dir: Path = DOCS) -> dict[str, str]:
+    """``{path: content}``: gallery/index.md, and per shipped spec a page, an SVG and an HTML page."""
+    from inceptionspec import analyze, load
+    from inceptionspec.library import shipped
+    from inceptionspec.ops import fmt_shape
+    from inceptionspec.render import layout, render
+    from inceptionspec.report import human, markdown
+
+    files: dict[str, str] = {}
+    index = [
+        "# Gallery",
+        "",
+        "Every shipped spec, drawn by `inceptionspec render` and counted by `inceptionspec summary` when "
+        "this site was built. Click a name for its picture and block table.",
+        "",
+        "| spec | title | parameters | multiply-adds | layers | picture |",
+        "|---|---|--:|--:|--:|--:|",
+    ]
+    for name, path in shipped().items():
+        spec = load(name)
+        full = analyze(spec)
+        inference = analyze(spec, include_aux=False)
+        leaf = name.rsplit("/", 1)[-1]
+        page = f"gallery/{name}.md"
+        svg = render(full, "svg")
+        d = layout(full)
+        files[f"gallery/{name}.svg"] = svg
+        files[f"gallery/{name}-blocks.svg"] = render(full, "svg", depth="block")
+        files[f"gallery/{name}.html"] = render(full, "html")
+        refs = spec.references
+        lines = [
+            f"# {name}",
+            "",
+            f"**{spec.title or name}**",
+            "",
+        ]
+        if spec.description:
+            lines += [spec.description.strip(), ""]
+        facts = [
+            ("input", fmt_shape(full.input_shape)),
+            (
+                "parameters",
+                f"{full.total_params:,} ({human(full.total_params)}; trainable {full.trainable_params:,}, "
+                f"non-trainable {full.non_trainable_params:,})",
+            ),
+            ("multiply-adds", f"{full.macs:,} ({human(full.macs)})"),
+            ("layers", f"{len(full.layers):,} in the IR ({len(full.blocks)} blocks)"),
+            ("outputs", _fmt_outputs(full.outputs)),
+        ]
+        if len(inference.outputs) != len(full.outputs):
+            facts.append(
+                (
+                    "without auxiliary heads",
+                    f"{inference.total_params:,} parameters, {inference.macs:,} multiply-adds "
+                    f"({human(inference.macs)})",
+                )
+            )
+        if refs is not None:
+            for key in ("paper", "implementation"):
+                value = getattr(refs, key)
+                if value:
+                    facts.append((key, f"<{value}>" if value.startswith("http") else value))
+        notes = docs_dir / "specs" / f"{name}.md"
+        if notes.is_file():
+            rel = posixpath.relpath(f"specs/{name}.md", posixpath.dirname(page))
+            facts.append(("notes", f"[{name} — where it comes from]({rel})"))
+        lines += [f"| file | `specs/{name}.yaml` |", "|---|---|"] + [f"| {k} | {v} |" for k, v in facts] + [""]
+        lines += [
+            "## Picture",
+            "",
+            f"The network as `inceptionspec render {name}` draws it ({d.width:.0f} × {d.height:.0f} px). "
+            f"[Open the interactive page]({leaf}.html) to fold blocks and hover layers for their numbers, "
+            f"or [the SVG]({leaf}.svg).",
+            "",
+            f"[![{name}]({leaf}.svg){{ loading=lazy }}]({leaf}.html)",
+            "",
+            f"One box per block (`--depth block`, [SVG]({leaf}-blocks.svg)):",
+            "",
+            f"![{name}, one box per block]({leaf}-blocks.svg){{ loading=lazy }}",
+            "",
+            "## Blocks",
+            "",
+            f"`inceptionspec summary {name} --format markdown`:",
+            "",
+            markdown(full),
+            "",
+            "## The spec",
+            "",
+            f'??? example "specs/{name}.yaml"',
+            "",
+            "    ```yaml",
+            *("    " + line if line else "" for line in path.read_text(encoding="utf-8").splitlines()),
+            "    ```",
+            "",
+        ]
+        files[page] = "\n".join(lines)
+        index.append(
+            f"| [{name}]({name}.md) | {spec.title} | {full.total_params:,} | {human(full.macs)} | "
+            f"{len(full.layers):,} | [svg]({name}.svg) · [html]({name}.html) |"
+        )
+    files["gallery/index.md"] = "\n".join(index) + "\n"
+    return files
+
+
+# --- directives ----------------------------------------------------------------------------
+
+_SPEC_BLOCK = re.compile(
+    r"<!-- spec(?:\((?P<code>\d+)\))?: (?P<file>[\w./-]+\.yaml) -->\n```yaml\n(?P<body>.*?)\n```", re.S
+)
+_DIRECTIVE = re.compile(r"<!-- (?P<kind>console|exec|render)(?:\((?P<code>\d+)\))?: (?P<args>.*?) -->")
+_EXCERPT = re.compile(r"<!-- excerpt: (?P<args>.*?) -->")
+_OPTIONAL_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\(\?(?P<target>[^)#\s]+)(?P<anchor>#[^)\s]*)?\)")
+
+
+@contextlib.contextmanager
+def _cwd(path: Path) -> Iterator[None]:
+    old = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(old)
+
+
+def run_cli(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run `inceptionspec ARGS` in-process: (exit code, everything shown, stdout)."""
+    from click.testing import CliRunner
+
+    from inceptionspec.cli import main
+
+    with _cwd(cwd):
+        result = CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1"}).invoke(main, args, catch_exceptions=False)
+    return result.exit_code, result.output, result.stdout
+
+
+def expand_directives(markdown: str, page: str = "", exists: Callable[[str], bool] | None = None) -> str:
+    """Check the spec blocks of a page, run its commands, resolve its optional links."""
+    exists = exists or (lambda target: (DOCS / target).is_file())
+    with tempfile.TemporaryDirectory(prefix="inceptionspec-docs-") as scratch:
+        folder = Path(scratch)
+
+        expected: dict[str, int] = {}
+
+        def spec_block(m: re.Match[str]) -> str:
+            target = folder / m["file"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(m["body"] + "\n", encoding="utf-8")
+            expected[m["file"]] = int(m["code"] or 0)
+            return f'```yaml title="{m["file"]}"\n{m["body"]}\n```'
+
+        markdown = _SPEC_BLOCK.sub(spec_block, markdown)
+        for rel, want in expected.items():
+            code, shown, _ = run_cli(["validate", rel], folder)
+            if code != want:
+                state = "does not validate" if code else "validates, but the page says it does not"
+                raise DocsError(f"{page}: the example spec {rel} {state}:\n{shown}")
+
+        def directive(m: re.Match[str]) -> str:
+            args = shlex.split(m["args"])
+            if not args or args[0] != "inceptionspec":
+                raise DocsError(f"{page}: a directive runs `inceptionspec ...`, not {m['args']!r}")
+            expected = int(m["code"] or 0)
+            if m["kind"] == "render":
+                code, shown, stdout = run_cli(["render", *args[1:], "--format", "svg"], folder)
+            else:
+                code, shown, stdout = run_cli(args[1:], folder)
+            if code != expected:
+                raise DocsError(f"{page}: `{m['args']}` exited {code}, not {expected}:\n{shown}")
+            if m["kind"] == "exec":
+                return stdout.rstrip()
+            if m["kind"] == "render":
+                data = base64.b64encode(stdout.encode("utf-8")).decode("ascii")
+                return f"![{' '.join(args[1:])}](data:image/svg+xml;base64,{data})"
+            return f"```console\n$ {m['args']}\n{shown.rstrip()}\n```"
+
+        markdown = _DIRECTIVE.sub(directive, markdown)
+
+    def excerpt(m: re.Match[str]) -> str:
+        try:
+            path, start, stop = shlex.split(m["args"])
+        except ValueError:
+            raise DocsError(f"{page}: an excerpt is `FILE START-REGEX STOP-REGEX`, not {m['args']!r}") from None
+        lines = (ROOT / path).read_text(encoding="utf-8").splitlines()
+        first = next((i for i, line in enumerate(lines) if re.search(start, line)), None)
+        if first is None:
+            raise DocsError(f"{page}: no line of {path} matches {start!r}")
+        last = next((i for i in range(first + 1, len(lines)) if re.search(stop, lines[i])), len(lines))
+        body = "\n".join(lines[first:last]).rstrip()
+        return f'```yaml title="{path}"\n{body}\n```'
+
+    markdown = _EXCERPT.sub(excerpt, markdown)
+    base = posixpath.dirname(page)
+
+    def optional(m: re.Match[str]) -> str:
+        target = posixpath.normpath(posixpath.join(base, m["target"]))
+        if exists(target):
+            return f"[{m['text']}]({m['target']}{m['anchor'] or ''})"
+        return m["text"]
+
+    return _OPTIONAL_LINK.sub(optional, markdown)
+
+
+# --- links to repository files ----------------------------------------------------------------
+
+_LINK = re.compile(r"(?P<open>\]\()(?P<target>[^)\s#?]+)(?P<rest>[^)]*\))")
+REPO_PREFIX = "repo/"
+
+
+def repo_file(page: str, target: str, docs_dir: Path = DOCS, root: Path = ROOT) -> str | None:
+    """The repository path a relative link of ``page`` reaches outside the docs folder
+    (``../../specs/googlenet.yaml`` from ``specs/googlenet.md``), if that file exists."""
+    if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("/"):
+        return None
+    resolved = (docs_dir / posixpath.dirname(page) / target).resolve()
+    try:
+        rel = resolved.relative_to(root.resolve())
+    except ValueError:
+        return None
+    if resolved.is_relative_to(docs_dir.resolve()) or not resolved.is_file():
+        return None
+    return rel.as_posix()
+
+
+def repo_links(markdown: str, page: str, docs_dir: Path = DOCS) -> str:
+    """Point links to repository files (which work when browsing the repository) at the copies
+    the site publishes under ``repo/``."""
+
+    def fix(m: re.Match[str]) -> str:
+        path = repo_file(page, m["target"], docs_dir)
+        if path is None:
+            return m.group(0)
+        new = posixpath.relpath(REPO_PREFIX + path, posixpath.dirname(page) or ".")
+        return f"{m['open']}{new}{m['rest']}"
+
+    return _LINK.sub(fix, markdown)
+
+
+# --- mkdocs events ---------------------------------------------------------------------------
+
+
+def _nav_filter(nav: Any, docs_dir: Path) -> Any:
+    """Drop optional pages that are not written yet; list the gallery and the spec notes."""
+    if isinstance(nav, list):
+        out = []
+        for entry in nav:
+            kept = _nav_filter(entry, docs_dir)
+            if kept is not None:
+                out.append(kept)
+        return out
+    if isinstance(nav, dict):
+        ((title, value),) = nav.items()
+        if value == "gallery/index.md":
+            from inceptionspec.library import shipped
+
+            names = list(shipped())
+            top = [{n: f"gallery/{n}.md"} for n in names if "/" not in n]
+            groups: dict[str, list[Any]] = {}
+            for n in names:
+                if "/" in n:
+                    folder, leaf = n.rsplit("/", 1)
+                    groups.setdefault(folder, []).append({leaf: f"gallery/{n}.md"})
+            return {title: ["gallery/index.md", *top, *({k.capitalize(): v} for k, v in groups.items())]}
+        if value == "specs/index.md" and not (docs_dir / value).is_file():
+            pages = sorted(p.relative_to(docs_dir).as_posix() for p in (docs_dir / "specs").glob("*.md"))
+            return {title: pages} if pages else None
+        kept = _nav_filter(value, docs_dir)
+        return {title: kept} if kept not in (None, []) else None
+    if isinstance(nav, str) and nav in OPTIONAL_PAGES and not (docs_dir / nav).is_file():
+        return None
+    return nav
+
+
+def on_config(config: Any) -> Any:
+    if config.get("nav"):
+        config["nav"] = _nav_filter(config["nav"], Path(config["docs_dir"]))
+    return config
+
+
+def on_files(files: Any, config: Any) -> Any:
+    from mkdocs.structure.files import File
+
+    docs_dir = Path(config["docs_dir"])
+    generated: dict[str, str | bytes] = {
+        "reference/language.md": language_reference(),
+        "reference/cli.md": cli_reference(),
+    }
+    generated.update(gallery(docs_dir))
+    # Repository files that hand-written pages link to (`../../specs/googlenet.yaml`) are
+    # published under repo/, and on_page_markdown points the links there.
+    for page in files.documentation_pages():
+        if page.abs_src_path is None:
+            continue
+        text = Path(page.abs_src_path).read_text(encoding="utf-8")
+        for m in _LINK.finditer(text):
+            path = repo_file(page.src_uri, m["target"], docs_dir)
+            if path is not None:
+                generated[REPO_PREFIX + path] = (ROOT / path).read_bytes()
+    for path, content in generated.items():
+        existing = files.get_file_from_path(path)
+        if existing is not None:
+            files.remove(existing)
+        files.append(File.generated(config, path, content=content))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    from mkdocs.exceptions import PluginError
+
+    def exists(target: str) -> bool:
+        return files.get_file_from_path(target) is not None
+
+    try:
+        markdown = repo_links(markdown, page.file.src_uri, Path(config["docs_dir"]))
+        return expand_directives(markdown, page.file.src_uri, exists)
+    except DocsError as err:
+        raise PluginError(str(err)) from None
