@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 from .errors import UsageError, did_you_mean
 
 
 def specs_dir() -> Path:
-    """Where the shipped specs live: package data when installed, ``specs/`` in a checkout."""
-    try:
-        packaged = Path(str(resources.files("inceptionspec.specs")))
-        if packaged.is_dir() and any(packaged.glob("*.yaml")):
-            return packaged
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "specs"
+    """Where the shipped specs live: ``inceptionspec/specs`` when installed (package data),
+    ``specs/`` beside the package in a checkout or an editable install."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "specs"
+    if packaged.is_dir() and any(packaged.glob("*.yaml")):
+        return packaged
+    return here.parent / "specs"
 
 
 def shipped() -> dict[str, Path]:
