@@ -9,11 +9,22 @@ import importlib.abc
 import importlib.machinery
 import sys
 
-from .analysis import Analysis, analyze
-from .diff import Diff, diff
+from .diff import Diff, diff  # eager: the submodule `diff` would otherwise shadow the function
 from .errors import Diagnostic, Loc, SpecError
-from .models import Spec
-from .pipeline import dump, load
+
+# The public API, imported on first use: a command pays only for what it runs, and the static
+# path never loads TensorFlow (only `keras_backend` imports keras).
+_API = {
+    "Analysis": "analysis",
+    "analyze": "analysis",
+    "Spec": "models",
+    "dump": "pipeline",
+    "load": "pipeline",
+    "build_model": "keras_backend",
+    "compile_for_training": "keras_backend",
+    "transfer_weights": "keras_backend",
+    "CUSTOM_OBJECTS": "keras_backend",
+}
 
 __all__ = [
     "Analysis",
@@ -31,15 +42,13 @@ __all__ = [
     "transfer_weights",
 ]
 
-_KERAS_API = {"build_model", "transfer_weights", "compile_for_training", "CUSTOM_OBJECTS"}
-
 
 def __getattr__(name: str) -> object:
-    # The Keras compiler is imported on first use, so the static path never loads TensorFlow.
-    if name in _KERAS_API:
-        from . import keras_backend
-
-        return getattr(keras_backend, name)
+    module = _API.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'inceptionspec' has no attribute {name!r}")
 
 

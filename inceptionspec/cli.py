@@ -330,7 +330,7 @@ def diff_command(a: str, b: str, sets: tuple[str, ...], no_aux: bool, show_layer
 
     A and B are paths, shipped names, or PATH@REV (the file at a git revision).
     Exit status as GNU diff: 0 identical, 1 different, 2 trouble."""
-    from .diff import diff as compare  # the package attribute `diff` is the function
+    from .diff import diff as compare
     from .diff import print_result
 
     try:

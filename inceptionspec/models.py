@@ -384,5 +384,4 @@ class Spec(Node):
         return self
 
 
-for _model in (InlineBlock, SequenceBlock, BranchBody, Template, Head, Spec):
-    _model.model_rebuild()
+Spec.model_rebuild()  # the one validator the pipeline uses; other models build on first direct use

@@ -18,7 +18,9 @@ from .loader import LocDict
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=False)
+    # defer_build: only `Spec` builds a validator (nested models become its definitions); the
+    # ~60 models building their own at import would cost most of a static command's run time.
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=False, defer_build=True)
     #: Models whose keys are names (a template call) skip the unknown-key check.
     open_keys: ClassVar[bool] = False
 
