@@ -46,7 +46,8 @@ class Expander:
         self.min_filters = int(width.get("min_filters", 1))
         self.layers = 0
         self.globals: Env = {"classes": (doc.get("classes", 1000), doc.value_loc("classes"))}
-        self._sizes: dict[str, int] = {}
+        self._sizes: dict[str, int] = {}  # layers of each template's body, once counted
+        self._cut = False  # the count under way stopped at a cycle or at the depth limit
         self.depth = 0  # blocks being expanded, one inside the other
 
     # --- the size, before anything is expanded ---------------------------------------
@@ -91,6 +92,7 @@ class Expander:
         if key in USER_OPS or not isinstance(body, dict):
             return 1
         if len(stack) > self.budget.max_block_depth:
+            self._cut = True
             return 1  # too deep: `block` reports it where it happens
         repeat = body.get("repeat", 1)
         if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
@@ -112,16 +114,46 @@ class Expander:
         if body.get("layers") is not None:
             return self._size_items(body["layers"], (*stack, ""))
         name = next((k for k in body if k != "repeat"), None)
-        if not isinstance(name, str) or name in stack or not isinstance(self.templates.get(name), dict):
+        if not isinstance(name, str) or not isinstance(self.templates.get(name), dict):
             return 1
-        # A template's size does not depend on where it is called (a cycle or a too deep
-        # nesting, which could cut it short, is an error the expander reports).
-        if name not in self._sizes:
-            self._sizes[name] = self._size_body(self.templates[name], (*stack, name))
-        return self._sizes[name]
+        if name in stack:  # a cycle: the expander reports it and stops there
+            self._cut = True
+            return 1
+        if name in self._sizes:
+            return self._sizes[name]
+        # A template's size does not depend on where it is called, unless counting it stopped at
+        # a cycle or at the depth limit (which depend on the callers): only whole counts are kept.
+        outer, self._cut = self._cut, False
+        size = self._size_body(self.templates[name], (*stack, name))
+        if not self._cut:
+            self._sizes[name] = size
+        self._cut = self._cut or outer
+        return size
 
     # --- the document ---------------------------------------------------------------
+    def check_complete(self) -> None:
+        """What the schema's model-level checks say, in case they did not run: validation before
+        expansion leaves out an op's missing arguments (``defaults`` may supply them), and then
+        pydantic skips the checks of the models around that op."""
+        doc = self.doc
+        missing = [key for key in ("input", "stages") if doc.get(key) is None]
+        if missing:
+            self.errors.add(
+                doc.loc or Loc("<spec>", 1, 1),
+                f"missing {' and '.join(f'`{k}`' for k in missing)} (required unless `extends` is given)",
+            )
+        for name, template in self.templates.items():
+            if isinstance(template, dict) and (template.get("branches") is None) == (template.get("layers") is None):
+                self.errors.add(
+                    (self.templates.key_loc(name) if isinstance(self.templates, LocDict) else None)
+                    or doc.loc
+                    or Loc("<spec>", 1, 1),
+                    f"template `{name}` needs exactly one of `branches` and `layers`",
+                )
+        self.errors.raise_if_any()
+
     def expand(self) -> LocDict:
+        self.check_complete()
         self.check_size()
         doc = self.doc
         out = LocDict(loc=doc.loc)

@@ -159,7 +159,7 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc, partial: bool = 
         data = _data_path(root, tuple(err["loc"]))
         inner.update(data[:i] for i in range(len(data)))
     for err in raw:
-        if partial and err["type"] == "missing" and any(part in USER_OPS for part in err["loc"][:-1]):
+        if partial and err["type"] == "missing" and _is_op_argument(tuple(err["loc"])):
             continue
         path = _data_path(root, tuple(err["loc"]))
         if err["type"] == "missing":
@@ -196,6 +196,13 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc, partial: bool = 
                 message, hint = _message(chosen[0])
         out.append(Diagnostic(loc, message, hint))
     return out
+
+
+def _is_op_argument(loc: tuple[Any, ...]) -> bool:
+    """Whether a pydantic error path ends at an argument of an op: ``..., "conv", "conv", "kernel"``
+    (the item union's tag and the item's field are both the op kind; a union label may follow).
+    A head or a branch that is merely *named* ``conv`` does not match."""
+    return any(loc[j] in USER_OPS and loc[j - 1] == loc[j] for j in range(max(1, len(loc) - 3), len(loc) - 1))
 
 
 def _is_ref_mismatch(err: dict[str, Any]) -> bool:

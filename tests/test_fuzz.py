@@ -100,21 +100,32 @@ TAGS = [
 ODD_BYTES = [b"\x00", b"\xff", b"\xe9", b"\xc3", b"\xed\xa0\x80", b"\xef\xbb\xbf", b"\x89PNG\r\n\x1a\n", b"\r", b"\r\n"]
 # fmt: on
 
+
+def fresh(strategy: st.SearchStrategy) -> st.SearchStrategy:
+    """Every draw a new object: `sampled_from` and `just` hand out the same list or dict each time, and
+    a mutation that edits it in place would change later examples (or put a list inside itself)."""
+    return strategy.map(copy.deepcopy)
+
+
 # Values a spec could plausibly hold (so that mutants get past the schema to expansion, shapes and
 # the budgets), and values that stress the loader and the schema.
-plausible = st.one_of(
-    st.integers(-2, 2048),
-    st.sampled_from([1, 2, 3, 5, 7, [1, 3], [3, 1], [1, 7], "same", "valid", 0.4, 0.17, "relu", "none", "bn"]),
+plausible = fresh(
+    st.one_of(
+        st.integers(-2, 2048),
+        st.sampled_from([1, 2, 3, 5, 7, [1, 3], [3, 1], [1, 7], "same", "valid", 0.4, 0.17, "relu", "none", "bn"]),
+    )
 )
-values = st.one_of(
-    plausible,
-    plausible,
-    st.sampled_from(INTERESTING_SCALARS),
-    st.integers(),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=20),
-    st.lists(st.sampled_from(INTERESTING_SCALARS), max_size=4),
-    st.dictionaries(st.sampled_from(KEYS), st.sampled_from(INTERESTING_SCALARS), max_size=3),
+values = fresh(
+    st.one_of(
+        plausible,
+        plausible,
+        st.sampled_from(INTERESTING_SCALARS),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=20),
+        st.lists(st.sampled_from(INTERESTING_SCALARS), max_size=4),
+        st.dictionaries(st.sampled_from(KEYS), st.sampled_from(INTERESTING_SCALARS), max_size=3),
+    )
 )
 
 
@@ -193,7 +204,7 @@ def _override(draw: Any, doc: Any) -> None:
     parts = draw(st.lists(st.sampled_from(names), min_size=1, max_size=4))
     path = ".".join(parts) + draw(st.sampled_from(["", "", "", "@after", "@before", "@", ".", "..x"]))
     overrides = doc.get("overrides") if isinstance(doc.get("overrides"), dict) else {}
-    overrides[path] = draw(st.one_of(values, st.none(), st.just([]), st.just({}), st.sampled_from(names)))
+    overrides[path] = draw(fresh(st.one_of(values, st.none(), st.just([]), st.just({}), st.sampled_from(names))))
     doc["overrides"] = overrides
 
 
@@ -216,7 +227,7 @@ def mutate_data(draw: Any, doc: Any) -> Any:
         elif action == "nullify":
             container[key] = None
         elif action == "emptify":
-            container[key] = draw(st.sampled_from([[], {}, ""]))
+            container[key] = draw(fresh(st.sampled_from([[], {}, ""])))
         elif action == "delete":
             del container[key]
         elif action == "duplicate" and isinstance(container, list):
@@ -233,7 +244,7 @@ def mutate_data(draw: Any, doc: Any) -> Any:
             container[new if not isinstance(new, (list, dict)) else str(new)] = value
         elif action == "insert":
             target = draw(st.sampled_from(_containers(doc, [])))
-            value = draw(st.one_of(values, st.none(), st.just([]), st.just({})))
+            value = draw(fresh(st.one_of(values, st.none(), st.just([]), st.just({}))))
             if isinstance(target, dict):
                 target[draw(st.sampled_from(KEYS) | st.sampled_from(SPEC_KEYS))] = value
             else:
