@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .errors import UNKNOWN_LOC, Budget, SpecError
+from .errors import Budget, SpecError
 from .ir import INPUT, Graph, lower
 from .models import Spec
 from .ops import Shape
@@ -202,4 +202,4 @@ def analyze(
     return analyze_graph(graph, budget)
 
 
-__all__ = ["Analysis", "BlockStats", "LayerStats", "analyze", "analyze_graph", "UNKNOWN_LOC"]
+__all__ = ["Analysis", "BlockStats", "LayerStats", "analyze", "analyze_graph"]

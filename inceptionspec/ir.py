@@ -47,7 +47,6 @@ class Block:
     output: str
     loc: Loc
     head: str | None = None
-    repeat_of: str | None = None
 
 
 @dataclass(frozen=True)
