@@ -190,15 +190,15 @@ _NO_KEY = object()  # the next node of a mapping is a key
 _SKIP = object()  # the key was refused: read its value, then drop it
 
 
-def _parser(text: str) -> Any:
+def _parser(text: str, pure: bool = False) -> Any:
     """libyaml's event parser when PyYAML was built with it (fast, and the time bounds in
     docs/threat-model.md assume it), else PyYAML's pure-Python one."""
-    if _CParser is not None:
+    if _CParser is not None and not pure:
         return _CParser(text)
     return _Loader(text)
 
 
-def _compose(text: str, file: str, budget: Budget) -> Any:
+def _compose(text: str, file: str, budget: Budget, pure: bool = False) -> Any:
     """Located data from the YAML event stream, in one pass and without recursion.
 
     The bounds (depth, number of values, one document, no aliases) are checked as
@@ -209,7 +209,7 @@ def _compose(text: str, file: str, budget: Budget) -> Any:
     stack: list[_Frame] = []
     result: Any = None
     docs = nodes = 0
-    parser = _parser(text)
+    parser = _parser(text, pure)
 
     def attach(value: Any, loc: Loc, collection: bool, merge_key: bool) -> None:
         nonlocal result
@@ -293,6 +293,11 @@ def _compose(text: str, file: str, budget: Budget) -> Any:
                         "a spec file holds exactly one YAML document; found a second one",
                     )
     except yaml.MarkedYAMLError as exc:
+        if not pure and "maximum nesting depth" in str(exc.problem):
+            # libyaml scans ahead and stops at its own limit (~1000 flow levels) before our
+            # depth bound sees the events; the pure-Python parser reaches our bound first.
+            parser.dispose()
+            return _compose(text, file, budget, pure=True)
         raise _syntax_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise SpecError.at(Loc(file, 1, 1), f"YAML error: {str(exc).splitlines()[0]}") from None
