@@ -55,7 +55,15 @@ class Expander:
         """Count the layers the expansion will make, without making them: a ``repeat``
         multiplies its body, a template call counts its template's body (once per
         template).  Refuses a ``repeat`` over the limit, and a network over the layer
-        budget, before a single copy exists."""
+        budget, before a single copy exists.  Every sum stops as soon as it passes the
+        budget, so counting costs at most about ``max_layers × max_block_depth`` steps."""
+        self.count_layers(refuse=True)
+        self.errors.raise_if_any()
+
+    def count_layers(self, refuse: bool = False) -> int:
+        """The layers of stages and heads, counted before expansion (at most the primitive layers of
+        the IR: an op counts one, a merge one); past the budget the count stops early, and with
+        ``refuse`` the item that crosses the budget is a located error."""
         limit = self.budget.max_layers
         doc = self.doc
         scopes: list[Any] = [doc.get("stages") or []]
@@ -65,9 +73,9 @@ class Expander:
         total = 0
         for items in scopes:
             for index, item in enumerate(items):
-                size = self._size_item(item, ())
+                size = self._size_item(item, (), 0)
                 total += size
-                if total > limit:
+                if total > limit and refuse:
                     loc = (items.item_loc(index) if isinstance(items, LocList) else None) or doc.loc
                     alone = f"{size:,}" if size <= limit else f"more than {limit:,}"
                     raise SpecError.at(
@@ -75,23 +83,25 @@ class Expander:
                         f"the network has more than {limit:,} layers (this item alone expands to {alone})",
                         "lower a `repeat`",
                     )
-        self.errors.raise_if_any()
+        return total
 
-    def _size_items(self, items: Any, stack: tuple[str, ...]) -> int:
+    def _size_items(self, items: Any, stack: tuple[str, ...], depth: int) -> int:
         total = 0
         for item in items if isinstance(items, list) else ():
-            total += self._size_item(item, stack)
+            total += self._size_item(item, stack, depth)
             if total > self.budget.max_layers:
                 break  # the caller refuses it; counting further is wasted work
         return total
 
-    def _size_item(self, item: Any, stack: tuple[str, ...]) -> int:
+    def _size_item(self, item: Any, stack: tuple[str, ...], depth: int) -> int:
+        """``stack``: the templates being counted (for cycles); ``depth``: the blocks around the
+        item, as :meth:`block` counts them (one per block item, template call or not)."""
         if not (isinstance(item, dict) and len(item) == 1):
             return 1
         key, body = next(iter(item.items()))
         if key in USER_OPS or not isinstance(body, dict):
             return 1
-        if len(stack) > self.budget.max_block_depth:
+        if depth >= self.budget.max_block_depth:
             self._cut = True
             return 1  # too deep: `block` reports it where it happens
         repeat = body.get("repeat", 1)
@@ -103,16 +113,19 @@ class Expander:
                 f"repeat {repeat} is more than the limit of {self.budget.max_repeat}",
             )
             repeat = 1
-        return repeat * max(1, self._size_body(body, stack))
+        return repeat * max(1, self._size_body(body, stack, depth + 1))
 
-    def _size_body(self, body: Any, stack: tuple[str, ...]) -> int:
-        """``stack``: the enclosing blocks (``""`` for an inline one, the name for a template)."""
+    def _size_body(self, body: Any, stack: tuple[str, ...], depth: int) -> int:
         branches = body.get("branches")
         if isinstance(branches, dict):
-            inner = [b.get("layers") if isinstance(b, dict) else b for b in branches.values()]
-            return 1 + sum(self._size_items(items, (*stack, "")) for items in inner)
+            total = 1  # the merge
+            for branch in branches.values():
+                total += self._size_items(branch.get("layers") if isinstance(branch, dict) else branch, stack, depth)
+                if total > self.budget.max_layers:
+                    break
+            return total
         if body.get("layers") is not None:
-            return self._size_items(body["layers"], (*stack, ""))
+            return self._size_items(body["layers"], stack, depth)
         name = next((k for k in body if k != "repeat"), None)
         if not isinstance(name, str) or not isinstance(self.templates.get(name), dict):
             return 1
@@ -124,7 +137,7 @@ class Expander:
         # A template's size does not depend on where it is called, unless counting it stopped at
         # a cycle or at the depth limit (which depend on the callers): only whole counts are kept.
         outer, self._cut = self._cut, False
-        size = self._size_body(self.templates[name], (*stack, name))
+        size = self._size_body(self.templates[name], (*stack, name), depth)
         if not self._cut:
             self._sizes[name] = size
         self._cut = self._cut or outer

@@ -39,7 +39,10 @@ FUZZ = settings.get_profile(
 
 import inceptionspec  # noqa: E402 - after the profiles, which `-p tests.test_fuzz` needs first
 from inceptionspec import SpecError  # noqa: E402
+from inceptionspec.errors import Budget  # noqa: E402
+from inceptionspec.expand import Expander  # noqa: E402
 from inceptionspec.library import shipped  # noqa: E402
+from inceptionspec.pipeline import resolved_document  # noqa: E402
 
 
 def _slots_of(node: Any) -> list[tuple[Any, Any]]:
@@ -346,7 +349,11 @@ def check(path: Path) -> str:
     """Load and analyse; return "valid" or "invalid"; any exception but a located SpecError escapes."""
     try:
         spec = inceptionspec.load(str(path))
-        inceptionspec.analyze(spec)
+        analysis = inceptionspec.analyze(spec)
+        # The layer budget is checked before expansion by counting: the count must never exceed
+        # what the network really has, or a valid spec could be refused.
+        counted = Expander(resolved_document(str(path)), Budget()).count_layers()
+        assert counted <= len(analysis.layers), f"counted {counted} layers before expansion, the IR has fewer"
     except SpecError as err:
         assert err.errors, "a SpecError without diagnostics"
         for d in err.errors:
