@@ -377,6 +377,8 @@ LOWERINGS: dict[type[Op], Lowering] = {
 
 def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None) -> keras.Model:
     """The Keras model of an IR graph, checked against its static analysis."""
+    # Analyse first: the parameter budget must refuse a model before Keras allocates a weight.
+    analysis = analysis or analyze_graph(graph)
     ctx = Context(seed=seed)
     inputs = keras.Input(shape=graph.input_shape, name=INPUT)
     tensors: dict[str, Any] = {INPUT: inputs}
@@ -387,7 +389,7 @@ def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None)
         tensors[layer.name] = lowering(layer.op, layer, [tensors[i] for i in layer.inputs], ctx)
     outputs = {o.name: tensors[o.layer] for o in graph.outputs}
     model = keras.Model(inputs, outputs, name=graph.name)
-    check(model, graph, ctx, analysis or analyze_graph(graph))
+    check(model, graph, ctx, analysis)
     return model
 
 
