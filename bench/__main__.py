@@ -102,7 +102,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def make_config(args: argparse.Namespace) -> dict[str, Any]:
-    from inceptionspec.library import shipped
+    from inceptionspec.lang.library import shipped
 
     config = dict(QUICK if args.quick else FULL)
     if config["process_specs"] == "all":

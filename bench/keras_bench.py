@@ -103,7 +103,7 @@ def _import_keras() -> tuple[Any, Any, float]:
     import keras
 
     import inceptionspec
-    from inceptionspec import keras_backend
+    import inceptionspec.keras as keras_backend
 
     elapsed = time.perf_counter() - start
     assert keras_backend is not None and inceptionspec is not None
@@ -123,9 +123,9 @@ def _timed_build(make: Callable[[], Any], keras: Any) -> tuple[float, float, Any
 def run_build(config: dict[str, Any]) -> dict[str, Any]:
     start_load = loadavg()
     keras, kb, import_s = _import_keras()
-    import inceptionspec.pipeline as pipeline
+    import inceptionspec.lang.pipeline as pipeline
 
-    log(f"build: keras + inceptionspec.keras_backend imported in {import_s:.1f}s")
+    log(f"build: keras + inceptionspec.keras imported in {import_s:.1f}s")
     timer = StageTimer()
     timer.wrap(pipeline, "load", "load")
     timer.wrap(kb, "lower", "lower")

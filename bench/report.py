@@ -408,7 +408,7 @@ def _build(build: dict[str, Any]) -> str:
         [
             f"Seconds, min / median of {build['repeats']} builds each, alternating ours / Keras with "
             "`keras.backend.clear_session()` before each (after one warm-up build each). "
-            f"`import keras` + `inceptionspec.keras_backend` in this worker: {build['import_keras_s']:.1f} s.",
+            f"`import keras` + `inceptionspec.keras` in this worker: {build['import_keras_s']:.1f} s.",
             "",
             _table(
                 [

@@ -87,7 +87,7 @@ def _per_spec(name: str, load_repeats: int, analyze_repeats: int) -> dict[str, A
 
 def _scaling(sizes: list[int], repeats: int, tmp: Path) -> list[dict[str, Any]]:
     from inceptionspec import analyze, load
-    from inceptionspec.errors import Budget
+    from inceptionspec.core.budget import Budget
 
     rows = []
     for n in sizes:
@@ -133,7 +133,7 @@ def run(config: dict[str, Any]) -> dict[str, Any]:
     start = loadavg()
     t = time.perf_counter()
     import inceptionspec  # noqa: F401
-    from inceptionspec.library import shipped
+    from inceptionspec.lang.library import shipped
 
     import_s = time.perf_counter() - t
     names = list(shipped()) if config["analysis_specs"] == "all" else list(config["analysis_specs"])

@@ -9,21 +9,22 @@ import importlib.abc
 import importlib.machinery
 import sys
 
-from .diff import Diff, diff  # eager: the submodule `diff` would otherwise shadow the function
-from .errors import Diagnostic, Loc, SpecError
+from inceptionspec.core.errors import Diagnostic, Loc, SpecError
 
 # The public API, imported on first use: a command pays only for what it runs, and the static
-# path never loads TensorFlow (only `keras_backend` imports keras).
+# path never loads TensorFlow (only `inceptionspec.keras` imports keras).
 _API = {
     "Analysis": "analysis",
     "analyze": "analysis",
-    "Spec": "models",
-    "dump": "pipeline",
-    "load": "pipeline",
-    "build_model": "keras_backend",
-    "compile_for_training": "keras_backend",
-    "transfer_weights": "keras_backend",
-    "CUSTOM_OBJECTS": "keras_backend",
+    "Diff": "compare",
+    "diff": "compare",
+    "Spec": "lang.models",
+    "dump": "lang.pipeline",
+    "load": "lang.pipeline",
+    "build_model": "keras",
+    "compile_for_training": "keras",
+    "transfer_weights": "keras",
+    "CUSTOM_OBJECTS": "keras",
 }
 
 __all__ = [
@@ -71,13 +72,13 @@ class _RegisterWithKeras(importlib.abc.MetaPathFinder):
 
         def exec_module(module: object) -> None:
             run(module)  # type: ignore[arg-type]
-            importlib.import_module("inceptionspec.keras_backend")
+            importlib.import_module("inceptionspec.keras.layers")
 
         loader.exec_module = exec_module  # type: ignore[method-assign,union-attr]
         return spec
 
 
 if "keras" in sys.modules:
-    importlib.import_module("inceptionspec.keras_backend")
+    importlib.import_module("inceptionspec.keras.layers")
 elif not any(isinstance(f, _RegisterWithKeras) for f in sys.meta_path):
     sys.meta_path.insert(0, _RegisterWithKeras())

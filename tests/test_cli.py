@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from conftest import HEADER, run_cli
-from inceptionspec.library import shipped
+from inceptionspec.lang.library import shipped
 
 
 def test_list_shows_googlenet():

@@ -26,9 +26,9 @@ import inceptionspec
 from conftest import run_cli
 from inceptionspec import SpecError
 from inceptionspec.cli import main
-from inceptionspec.diff import ADDED, CHANGED, COST, REMOVED, RENAMED, SHAPE, Diff, diff, json_text, markdown
-from inceptionspec.errors import UsageError
-from inceptionspec.library import shipped
+from inceptionspec.compare import ADDED, CHANGED, COST, REMOVED, RENAMED, SHAPE, Diff, diff, json_text, markdown
+from inceptionspec.core.errors import UsageError
+from inceptionspec.lang.library import shipped
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 GOLDEN = Path(__file__).parent / "golden"
@@ -528,7 +528,7 @@ def test_diff_never_imports_tensorflow(tmp_path):
     code = textwrap.dedent(
         """
         import sys
-        from inceptionspec.diff import diff, json_text, markdown, print_result
+        from inceptionspec.compare import diff, json_text, markdown, print_result
         result = diff("googlenet", "examples/googlenet_no_aux_wide4c")
         json_text(result), markdown(result, True)
         print_result(result, "text", True)

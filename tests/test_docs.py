@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from inceptionspec.library import shipped
-from inceptionspec.schema import schema
+from inceptionspec.lang.library import shipped
+from inceptionspec.lang.schema import schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

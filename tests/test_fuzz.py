@@ -1,6 +1,6 @@
 """A mutation fuzzer over every shipped spec: broken specs fail with located errors, nothing else.
 
-Each example takes a shipped spec (``inceptionspec.library.shipped()``), reads it with
+Each example takes a shipped spec (``inceptionspec.lang.library.shipped()``), reads it with
 ``yaml.safe_load``, mutates the data (deletes, duplicates, retypes and re-values keys and items,
 renames keys, inserts keys, moves subtrees), dumps it, mutates the text (splices YAML fragments,
 inserts tags and anchors/aliases, duplicates, deletes and re-indents lines, truncates, inserts odd
@@ -39,10 +39,10 @@ FUZZ = settings.get_profile(
 
 import inceptionspec  # noqa: E402 - after the profiles, which `-p tests.test_fuzz` needs first
 from inceptionspec import SpecError  # noqa: E402
-from inceptionspec.errors import Budget  # noqa: E402
-from inceptionspec.expand import Expander  # noqa: E402
-from inceptionspec.library import shipped  # noqa: E402
-from inceptionspec.pipeline import resolved_document  # noqa: E402
+from inceptionspec.core.budget import Budget  # noqa: E402
+from inceptionspec.lang.expand import Expander  # noqa: E402
+from inceptionspec.lang.library import shipped  # noqa: E402
+from inceptionspec.lang.pipeline import resolved_document  # noqa: E402
 
 
 def _slots_of(node: Any) -> list[tuple[Any, Any]]:

@@ -26,9 +26,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import inceptionspec.loader as loader
-from inceptionspec.errors import SpecError
-from inceptionspec.library import shipped
+import inceptionspec.lang.loader as loader
+from inceptionspec.core.errors import SpecError
+from inceptionspec.lang.library import shipped
 
 CORPUS = Path(__file__).parent / "hostile"
 EXPECTED: dict[str, dict] = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))

@@ -16,15 +16,9 @@ keras = pytest.importorskip("keras")
 
 import inceptionspec  # noqa: E402
 from inceptionspec import analyze, load  # noqa: E402
-from inceptionspec.keras_backend import (  # noqa: E402
-    LOWERINGS,
-    AdaptiveAveragePooling2D,
-    LocalResponseNorm,
-    TransferError,
-    build_model,
-    compile_for_training,
-    transfer_weights,
-)
+from inceptionspec.keras import TransferError, build_model, compile_for_training, transfer_weights  # noqa: E402
+from inceptionspec.keras.layers import AdaptiveAveragePooling2D, LocalResponseNorm  # noqa: E402
+from inceptionspec.keras.lower import LOWERINGS  # noqa: E402
 from inceptionspec.ops import OPS, Conv, MaxPool, ShapeError  # noqa: E402
 
 SMALL = """\
@@ -392,7 +386,7 @@ def test_ceil_pool_and_window_helpers_are_consistent():
     for size in range(3, 20):
         pool = MaxPool(size=3, strides=2, padding="valid", ceil=True)
         expected = pool.infer([(size, size, 1)])[:2]
-        from inceptionspec.keras_backend import _explicit_pads
+        from inceptionspec.keras.lower import _explicit_pads
 
         t, b, left, r = _explicit_pads("valid", (size, size), 3, (2, 2), True)
         assert ((size + t + b - 3) // 2 + 1, (size + left + r - 3) // 2 + 1) == expected

@@ -13,9 +13,9 @@ from pydantic import ValidationError
 
 import inceptionspec
 from inceptionspec import SpecError
-from inceptionspec.library import shipped
-from inceptionspec.models import Spec
-from inceptionspec.schema import schema
+from inceptionspec.lang.library import shipped
+from inceptionspec.lang.models import Spec
+from inceptionspec.lang.schema import schema
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

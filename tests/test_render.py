@@ -16,19 +16,9 @@ from click.testing import CliRunner
 from conftest import run_cli
 from inceptionspec import analyze, load
 from inceptionspec.cli import main
-from inceptionspec.library import shipped
-from inceptionspec.render import (
-    CHAR_W,
-    FRAME_PAD,
-    PAD_X,
-    Frame,
-    Par,
-    Seq,
-    Unit,
-    layout,
-    render,
-    spans_w,
-)
+from inceptionspec.lang.library import shipped
+from inceptionspec.render import layout, render
+from inceptionspec.render.tree import CHAR_W, FRAME_PAD, PAD_X, Frame, Par, Seq, Unit, spans_w
 
 GOOGLENET_BLOCKS = [f"inception_{n}" for n in ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")]
 SPECS = sorted(shipped())

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from inceptionspec.library import shipped
-from inceptionspec.schema import schema_json
+from inceptionspec.lang.library import shipped
+from inceptionspec.lang.schema import schema_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ def test_every_shipped_spec_points_editors_at_the_schema(name):
 def test_summary_of_every_shipped_spec_never_imports_tensorflow():
     code = (
         "import sys, inceptionspec\n"
-        "from inceptionspec.library import shipped\n"
+        "from inceptionspec.lang.library import shipped\n"
         "for name in shipped():\n"
         "    inceptionspec.analyze(name)\n"
         "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"

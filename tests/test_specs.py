@@ -31,7 +31,7 @@ import numpy as np
 import pytest
 
 from inceptionspec import analyze, load
-from inceptionspec.library import shipped
+from inceptionspec.lang.library import shipped
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "inceptionspec.schema.json"
@@ -82,7 +82,7 @@ def test_spec_validates_and_analyses_with_references(name):
 
 @pytest.mark.parametrize("name", [n for n in SHIPPED if not n.startswith("examples/")])
 def test_spec_has_a_doc_page_with_its_current_block_table(name):
-    from inceptionspec.report import markdown
+    from inceptionspec.analysis.report import markdown
 
     page = ROOT / "docs" / "specs" / f"{name}.md"
     assert page.is_file(), f"{name}: no docs/specs/{name}.md"
@@ -97,7 +97,7 @@ def test_spec_has_a_doc_page_with_its_current_block_table(name):
 
 keras = pytest.importorskip("keras")
 
-from inceptionspec.keras_backend import build_model, transfer_weights  # noqa: E402
+from inceptionspec.keras import build_model, transfer_weights  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -377,7 +377,7 @@ class _Reference:
 def language_reference(schema: dict[str, Any] | None = None) -> str:
     """The markdown page listing every key of the schema with its type, default and description."""
     if schema is None:
-        from inceptionspec.schema import schema as make_schema
+        from inceptionspec.lang.schema import schema as make_schema
 
         schema = make_schema()
     return _Reference(schema).page()
@@ -510,7 +510,7 @@ def _fmt_outputs(outputs: Any) -> str:
 
 def gallery_paths() -> list[str]:
     """The paths :func:`gallery` generates, without rendering anything."""
-    from inceptionspec.library import shipped
+    from inceptionspec.lang.library import shipped
 
     out = ["gallery/index.md"]
     for name in shipped():
@@ -521,10 +521,10 @@ def gallery_paths() -> list[str]:
 def gallery(docs_dir: Path = DOCS) -> dict[str, str]:
     """``{path: content}``: gallery/index.md, and per shipped spec a page, an SVG and an HTML page."""
     from inceptionspec import analyze, load
-    from inceptionspec.library import shipped
+    from inceptionspec.lang.library import shipped
     from inceptionspec.ops import fmt_shape
     from inceptionspec.render import layout, render
-    from inceptionspec.report import human, markdown
+    from inceptionspec.analysis.report import human, markdown
 
     files: dict[str, str] = {}
     index = [
@@ -770,7 +770,7 @@ def _nav_filter(nav: Any, docs_dir: Path) -> Any:
     if isinstance(nav, dict):
         ((title, value),) = nav.items()
         if value == "gallery/index.md":
-            from inceptionspec.library import shipped
+            from inceptionspec.lang.library import shipped
 
             names = list(shipped())
             top = [{n: f"gallery/{n}.md"} for n in names if "/" not in n]

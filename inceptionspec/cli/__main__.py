@@ -1,0 +1,5 @@
+"""``python -m inceptionspec.cli``."""
+
+from inceptionspec.cli import main
+
+main()

@@ -1,0 +1,98 @@
+"""`build`: compile a spec into a Keras model file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from inceptionspec.cli import (
+    _budget,
+    _guard,
+    aux_option,
+    main,
+    max_params_option,
+    outside_option,
+    set_option,
+)
+from inceptionspec.core.errors import UsageError
+
+
+@main.command()
+@click.argument("spec")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the model (default: ./NAME.keras).",
+)
+@set_option
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of every initializer.")
+@aux_option
+@click.option(
+    "--weights-from",
+    "weights_from",
+    metavar="SOURCE",
+    help="Copy weights from a .keras / .weights.h5 file or keras:InceptionV3 / keras:InceptionResNetV2 "
+    "(ImageNet weights; keras:NAME@none for random ones).",
+)
+@click.option("--compile", "compile_", is_flag=True, help="Compile with the spec's training section and loss weights.")
+@max_params_option
+@outside_option
+@_guard
+def build(
+    spec: str,
+    output: Path | None,
+    sets: tuple[str, ...],
+    seed: int,
+    no_aux: bool,
+    weights_from: str | None,
+    compile_: bool,
+    max_params: int | None,
+    allow_outside_extends: bool,
+) -> None:
+    """Compile a spec into a Keras 3 model and save it as .keras."""
+    from rich.console import Console
+
+    from inceptionspec.analysis import analyze_graph, report
+    from inceptionspec.ir import lower
+    from inceptionspec.lang.pipeline import load
+
+    console = Console(stderr=True)
+    budget = _budget(max_params, allow_outside_extends)
+    with console.status("reading the spec") as status:
+        loaded = load(spec, list(sets), budget)
+        graph = lower(loaded, include_aux=not no_aux, budget=budget)
+        analysis = analyze_graph(graph, budget)
+        target = output or Path(f"{loaded.name}.keras")
+        if target.suffix != ".keras":
+            raise UsageError(f"{target}: the model file must end in .keras")
+        status.update("importing Keras and TensorFlow")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no CUDA probing noise on CPU machines
+        import inceptionspec.keras as keras_backend
+
+        status.update(f"building {len(graph.layers)} layers")
+        model = keras_backend.compile_graph(graph, seed, analysis)
+        if weights_from:
+            status.update(f"copying weights from {weights_from}")
+            try:
+                if weights_from.endswith(".weights.h5"):
+                    model.load_weights(weights_from)
+                    transfer = f"loaded weights from {weights_from}"
+                else:
+                    source = keras_backend.load_weights_source(weights_from)
+                    transfer = str(keras_backend.transfer_weights(source, model))
+            except (ValueError, OSError) as exc:
+                raise UsageError(f"--weights-from {weights_from}: {exc}") from None
+        if compile_:
+            keras_backend.compile_for_training(model, loaded)
+        status.update(f"saving {target}")
+        model.save(target)
+    report.table(analysis)
+    if weights_from:
+        console.print(transfer, highlight=False)
+    outputs = ", ".join(model.output) if isinstance(model.output, dict) else "output"
+    console.print(
+        f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed})", highlight=False
+    )

@@ -1,0 +1,1 @@
+"""Shared by every stage: located errors, the work budget, names."""

@@ -1,0 +1,1 @@
+"""The spec language: load (YAML with positions) → validate → resolve → expand."""

@@ -1,0 +1,48 @@
+"""The shipped specs: found by name in the installed package or in the source tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inceptionspec.core.errors import UsageError, did_you_mean
+
+
+def specs_dir() -> Path:
+    """Where the shipped specs live: ``inceptionspec/specs`` when installed (package data),
+    ``specs/`` beside the package in a checkout or an editable install."""
+    here = Path(__file__).resolve().parents[1]  # the inceptionspec package
+    packaged = here / "specs"
+    if packaged.is_dir() and any(packaged.glob("*.yaml")):
+        return packaged
+    return here.parent / "specs"
+
+
+def shipped() -> dict[str, Path]:
+    """Shipped spec names (``googlenet``, ``examples/googlenet_cifar``) and their files."""
+    root = specs_dir()
+    return {path.relative_to(root).with_suffix("").as_posix(): path for path in sorted(root.rglob("*.yaml"))}
+
+
+def find(source: str | Path) -> Path:
+    """A spec given as a path or a shipped name; UsageError when neither exists."""
+    path = Path(source)
+    if path.is_file():
+        return path
+    if path.exists():
+        raise UsageError(f"{source}: not a file")
+    name = str(source).removesuffix(".yaml")
+    specs = shipped()
+    if name in specs:
+        return specs[name]
+    hint = did_you_mean(name, specs)
+    raise UsageError(
+        f"{source}: no such file or shipped spec" + (f"; {hint}" if hint else " (see `inceptionspec list`)")
+    )
+
+
+def first_line_description(path: Path) -> str:
+    """A spec's title, read cheaply from its `title:` line (for `list`)."""
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("title:"):
+            return line.partition(":")[2].strip().strip("'\"")
+    return ""

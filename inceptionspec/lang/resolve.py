@@ -1,0 +1,375 @@
+"""Stage 3a — resolve variants: ``extends``, ``overrides`` and ``--set``, on located data.
+
+A spec that ``extends`` another is deep-merged onto it (mappings merge key by
+key, ``null`` removes a key, lists replace), then its ``overrides`` are applied.
+An override addresses a place by names, never by list positions:
+
+* ``classes: 10``, ``width.multiplier: 0.5``, ``heads.aux1: null`` — keys;
+* ``inception_4c.n3x3: 320`` — a template argument of a stage block, by name;
+* ``templates.inception.branches.5x5.conv.kernel: 3`` — a layer of a branch,
+  by its name (explicit, or generated as the expander will: ``conv``, ``conv_2``);
+* ``inception_4e: null`` — remove a block; ``inception_4e@after: [...]`` /
+  ``@before`` — insert items next to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inceptionspec.core.budget import Budget
+from inceptionspec.core.errors import Collector, Loc, SpecError, UsageError, did_you_mean, one_of
+from inceptionspec.lang.library import find, shipped, specs_dir
+from inceptionspec.lang.loader import LocDict, LocList, load_file, parse_text
+from inceptionspec.ops import USER_OPS
+
+#: Top-level keys an override path can start with (anything else names a stage item).
+TOP_KEYS = (
+    "version",
+    "name",
+    "title",
+    "description",
+    "references",
+    "input",
+    "classes",
+    "width",
+    "defaults",
+    "templates",
+    "stages",
+    "heads",
+    "training",
+)
+
+
+def merge(base: Any, patch: Any) -> Any:
+    """Deep merge of located data: mappings by key (null deletes), anything else replaces."""
+    if not (isinstance(base, dict) and isinstance(patch, dict)):
+        return patch
+    out = LocDict(loc=base.loc if isinstance(base, LocDict) else None)
+    for key, value in base.items():
+        out.set(key, value, base.key_locs.get(key), base.value_locs.get(key))
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+            continue
+        merged = merge(out[key], value) if key in out else value
+        out.set(key, merged, patch.key_locs.get(key), patch.value_locs.get(key))
+    return out
+
+
+@dataclass(frozen=True)
+class SpecText:
+    """A spec's text read from elsewhere than its file (the file at a git revision, for ``diff``).
+
+    ``path`` is the file it is a version of: relative ``extends`` resolve next to it.
+    ``display`` names it in messages (``specs/googlenet.yaml@HEAD``)."""
+
+    text: str
+    path: Path
+    display: str
+
+    def __str__(self) -> str:
+        return self.display
+
+
+def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tuple[Path, ...] = ()) -> LocDict:
+    """Load a spec file (or a :class:`SpecText`) with its ``extends`` chain and ``overrides`` applied."""
+    budget = budget or Budget()
+    if isinstance(source, SpecText):
+        path, display = source.path, source.display
+        doc = parse_text(source.text, display, budget)
+    else:
+        path = find(source)
+        display = _display(path)
+        doc = load_file(path, budget, display)
+    real = path.resolve()
+    root_loc = Loc(display, 1, 1)
+    if doc is None:
+        raise SpecError.at(root_loc, "the file is empty", "a spec starts with `version: 1`")
+    if not isinstance(doc, LocDict):
+        raise SpecError.at(
+            getattr(doc, "loc", None) or root_loc, "a spec is a mapping of keys (`version: 1`, `name: ...`, ...)"
+        )
+    if "extends" in doc:
+        parent_name = doc["extends"]
+        loc = doc.value_loc("extends") or root_loc
+        if not isinstance(parent_name, str):
+            raise SpecError.at(loc, "`extends` is a shipped spec name or a relative path")
+        parent = _parent_path(parent_name, path, loc, budget)
+        chain = (*_chain, real)
+        if parent.resolve() in chain:
+            names = " → ".join(p.name for p in (*chain, parent.resolve()))
+            raise SpecError.at(loc, f"`extends` cycle: {names}")
+        if len(chain) > budget.max_extends_depth:
+            raise SpecError.at(loc, f"`extends` chain longer than {budget.max_extends_depth}")
+        base = read(parent, budget, chain)
+        own = LocDict(loc=doc.loc)
+        for key, value in doc.items():
+            if key not in ("extends", "overrides"):
+                own.set(key, value, doc.key_locs.get(key), doc.value_locs.get(key))
+        overrides = doc.get("overrides")
+        doc = merge(base, own)
+        if overrides is not None:
+            doc["overrides"] = overrides
+            doc.value_locs["overrides"] = own.loc
+    return apply_overrides(doc, doc.pop("overrides", None))
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = path.resolve().relative_to(specs_dir().resolve())
+        return f"specs/{rel.as_posix()}"
+    except ValueError:
+        return str(path)
+
+
+def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
+    if name.endswith(".yaml") or "/" in name and not name.startswith("examples/"):
+        candidate = child.parent / name
+        # The directory check comes first, so a spec cannot probe which files exist elsewhere.
+        base = child.parent.resolve()
+        if not budget.allow_outside_extends and not candidate.resolve().is_relative_to(base):
+            raise SpecError.at(
+                loc,
+                f"`extends: {name}` leaves the spec's directory",
+                "pass --allow-outside-extends to permit it",
+            )
+        if not candidate.is_file():
+            raise SpecError.at(loc, f"`extends`: no file {name} next to {child.name}")
+        return candidate
+    specs = shipped()
+    if name in specs:
+        return specs[name]
+    raise SpecError.at(
+        loc, f"`extends`: unknown spec `{name}`", did_you_mean(name, specs) or "see `inceptionspec list`"
+    )
+
+
+# --- overrides ----------------------------------------------------------------------
+
+
+def parse_set(text: str, index: int = 0) -> tuple[str, Any, Loc]:
+    """``path=value`` from the command line; the value is read as YAML."""
+    path, sep, raw = text.partition("=")
+    file = f"<--set {index + 1}>"
+    if not sep or not path.strip():
+        raise UsageError(f"--set {text!r}: expected PATH=VALUE, e.g. inception_4c.n3x3=320")
+    value = parse_text(raw, file) if raw.strip() else None
+    return path.strip(), value, Loc(file, 1, len(path) + 2)
+
+
+def apply_overrides(doc: LocDict, overrides: Any, extra: list[tuple[str, Any, Loc]] | None = None) -> LocDict:
+    """Apply the ``overrides`` mapping of a spec, then command-line ``--set`` edits."""
+    edits: list[tuple[str, Any, Loc]] = []
+    if overrides is not None:
+        if not isinstance(overrides, LocDict):
+            raise SpecError.at(doc.value_loc("overrides") or doc.loc, "`overrides` is a mapping of `path: value`")
+        for key, value in overrides.items():
+            edits.append((str(key), value, overrides.key_loc(key) or overrides.loc))
+    edits.extend(extra or [])
+    errors = Collector()
+    for path, value, loc in edits:
+        try:
+            _apply(doc, path, value, loc)
+        except SpecError as err:
+            errors.extend(err)
+    errors.raise_if_any()
+    return doc
+
+
+def scope_names(entries: list[tuple[str | None, str | None]]) -> list[str | None]:
+    """Names of the items of one scope, given (op kind or None for a block, explicit name).
+
+    The expander and override addressing both call this, so they always agree."""
+    taken = {name for _, name in entries if name}
+    ordinals: dict[str, int] = {}
+    out: list[str | None] = []
+    for kind, explicit in entries:
+        if explicit or kind is None:
+            out.append(explicit)
+            continue
+        ordinals[kind] = ordinals.get(kind, 0) + 1
+        name = default_name(kind, ordinals[kind], taken)
+        taken.add(name)
+        out.append(name)
+    return out
+
+
+def item_entry(item: Any) -> tuple[str | None, str | None]:
+    """(op kind, explicit name) of an op item, (None, block name) of a block item."""
+    if not (isinstance(item, dict) and len(item) == 1):
+        return None, None
+    key, body = next(iter(item.items()))
+    if key not in USER_OPS:
+        return None, str(key)
+    explicit = body.get("name") if isinstance(body, dict) and isinstance(body.get("name"), str) else None
+    return key, explicit
+
+
+def default_name(kind: str, ordinal: int, taken: set[str]) -> str:
+    """``conv`` for the first unnamed conv of a scope, then ``conv_2``, ``conv_3`` ...
+
+    Skips a suffix a named item already uses, so names stay unique."""
+    name = kind if ordinal == 1 else f"{kind}_{ordinal}"
+    while name in taken:
+        ordinal += 1
+        name = f"{kind}_{ordinal}"
+    return name
+
+
+def _apply(doc: LocDict, path: str, value: Any, loc: Loc) -> None:
+    parts = path.split(".")
+    if any(not p for p in parts):
+        raise SpecError.at(loc, f"override path `{path}` has an empty part")
+    if parts[0] == "stages" or parts[0] not in TOP_KEYS:
+        if parts[0] == "stages":
+            parts = parts[1:]
+        stages = doc.get("stages")
+        if not isinstance(stages, list):
+            raise SpecError.at(loc, f"override `{path}`: the spec has no `stages`")
+        if not parts:
+            _set(doc, "stages", value, loc)
+            return
+        _walk_items(stages, parts, value, loc, path, doc)
+    else:
+        _walk(doc, parts, value, loc, path, doc)
+
+
+def _set(container: LocDict, key: Any, value: Any, loc: Loc) -> None:
+    if value is None:
+        container.pop(key, None)
+    else:
+        container.set(key, value, loc, getattr(value, "loc", None) or loc)
+
+
+def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict) -> None:
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, list):
+        _walk_items(node, parts, value, loc, path, doc)
+        return
+    if not isinstance(node, dict):
+        raise SpecError.at(loc, f"override `{path}`: `{head}` is inside a value that is not a mapping or list")
+    if head not in node:
+        # `mixed.b.conv_2` reads like the layer's name: `branches` and `layers` may be left out.
+        for container in ("branches", "layers"):
+            inner = node.get(container)
+            if (isinstance(inner, dict) and head in inner) or (
+                isinstance(inner, list) and head.partition("@")[0] in scope_names([item_entry(i) for i in inner])
+            ):
+                _walk(inner, parts, value, loc, path, doc)
+                return
+    if not rest:
+        _set(node, head, value, loc)
+        return
+    if head not in node:
+        if isinstance(node, LocDict):
+            node.set(head, LocDict(loc=loc), loc, loc)
+        else:
+            raise SpecError.at(loc, f"override `{path}`: no `{head}`", did_you_mean(head, node))
+    child = node[head]
+    if isinstance(child, (str, int, float, bool)) or child is None:
+        # A shorthand (`dropout: 0.4`) or an empty body becomes a mapping to edit into.
+        op = USER_OPS.get(head)
+        child = (
+            LocDict(loc=loc)
+            if child is None
+            else LocDict({op.shorthand: child} if op and op.shorthand else {}, loc=loc)
+        )
+        node[head] = child
+    _walk(child, rest, value, loc, path, doc)
+
+
+def _is_call(node: dict) -> bool:
+    keys = [k for k in node if k != "repeat"]
+    return (
+        len(keys) == 1
+        and keys[0] not in ("branches", "layers", "merge", "kind", "defaults")
+        and keys[0] not in USER_OPS
+    )
+
+
+def _walk_call(node: dict, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict) -> None:
+    """An edit of a template call's argument, by parameter name."""
+    template = next(k for k in node if k != "repeat")
+    params = _template_params(doc, template)
+    head = parts[0]
+    if params is None:
+        raise SpecError.at(loc, f"override `{path}`: unknown template `{template}`")
+    if head not in params or len(parts) > 1:
+        raise SpecError.at(
+            loc,
+            f"override `{path}`: `{head}` is not a parameter of template `{template}`",
+            did_you_mean(head, params) or f"parameters: {one_of(params)}; or edit `templates.{template}`",
+        )
+    args = node[template]
+    if args is None:
+        args = node[template] = LocDict(loc=loc)
+    if isinstance(args, list):
+        index = params.index(head)
+        if index >= len(args):
+            raise SpecError.at(loc, f"override `{path}`: the call gives only {len(args)} positional arguments")
+        args[index] = value
+        if isinstance(args, LocList) and index < len(args.item_locs):
+            args.item_locs[index] = loc
+    elif isinstance(args, dict):
+        _set(args, head, value, loc)
+    else:
+        raise SpecError.at(loc, f"override `{path}`: the call's arguments are not a list or mapping")
+
+
+def _template_params(doc: LocDict, template: str) -> list[str] | None:
+    templates = doc.get("templates")
+    if not isinstance(templates, dict) or not isinstance(templates.get(template), dict):
+        return None
+    params = templates[template].get("params") or []
+    return [str(p) for p in params] if isinstance(params, (list, dict)) else []
+
+
+def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict) -> None:
+    head, rest = parts[0], parts[1:]
+    name, _, where = head.partition("@")
+    names = scope_names([item_entry(item) for item in items])
+    if name not in names:
+        repeated = _repeat_instance(items, names, name)
+        hint = (
+            f"`{name}` is made by `repeat` on `{repeated}`; edit `{repeated}` (all its copies)"
+            if repeated
+            else did_you_mean(name, [n for n in names if n]) or f"names here: {one_of(n for n in names if n)}"
+        )
+        raise SpecError.at(loc, f"override `{path}`: no item named `{name}`", hint)
+    index = names.index(name)
+    if where:
+        if where not in ("after", "before") or rest:
+            raise SpecError.at(loc, f"override `{path}`: `@{where}` must be `@after` or `@before` at the end")
+        new = value if isinstance(value, list) else [value]
+        at = index + 1 if where == "after" else index
+        items[at:at] = new
+        if isinstance(items, LocList):
+            items.item_locs[at:at] = [getattr(v, "loc", None) or loc for v in new]
+        return
+    if not rest:
+        if value is None:
+            del items[index]
+            if isinstance(items, LocList) and index < len(items.item_locs):
+                del items.item_locs[index]
+            return
+        key = next(iter(items[index]))
+        items[index][key] = value
+        if isinstance(items[index], LocDict):
+            items[index].value_locs[key] = getattr(value, "loc", None) or loc
+        return
+    key, body = next(iter(items[index].items()))
+    if key not in USER_OPS and isinstance(body, dict) and _is_call(body) and rest[0] not in body:
+        _walk_call(body, rest, value, loc, path, doc)
+        return
+    _walk(items[index], [key, *rest], value, loc, path, doc)
+
+
+def _repeat_instance(items: list[Any], names: list[str | None], name: str) -> str | None:
+    base, _, number = name.rpartition("_")
+    if base in names and number.isdigit():
+        body = items[names.index(base)][base]
+        if isinstance(body, dict) and isinstance(body.get("repeat"), int) and body["repeat"] > 1:
+            return base
+    return None

@@ -1,0 +1,373 @@
+"""Building the drawing tree from an analysis, and placing it."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from inceptionspec.analysis import Analysis, LayerStats
+from inceptionspec.analysis.report import human
+from inceptionspec.lang.models import InlineBlock, ResidualMerge, SequenceBlock
+from inceptionspec.ops import Conv, Op, fmt_pair, fmt_shape
+from inceptionspec.render.tree import (
+    DEPTHS,
+    GAP_TOP,
+    HEADER_H,
+    MARGIN,
+    SIDE_VGAP,
+    TITLE_H,
+    Box,
+    Diagram,
+    Frame,
+    Par,
+    Seq,
+    Side,
+    Span,
+    Unit,
+    text_w,
+)
+
+# --- building the tree from the analysis ---------------------------------------------
+
+_ACT_NAMES = {"relu": "ReLU", "relu6": "ReLU6", "gelu": "GELU", "silu": "SiLU", "elu": "ELU", "selu": "SELU"}
+_STYLES = {
+    "conv": "conv",
+    "maxpool": "pool",
+    "avgpool": "pool",
+    "global_avgpool": "pool",
+    "global_maxpool": "pool",
+    "adaptive_avgpool": "pool",
+    "dense": "dense",
+    "concat": "merge",
+    "residual_add": "add",
+}
+
+
+def _act(name: Any) -> str:
+    return _ACT_NAMES.get(str(name), str(name))
+
+
+def op_label(op: Op) -> tuple[str, str]:
+    """(label, suffix): ``("3×3/2 V conv 64", "+BN+ReLU")``."""
+    kind = op.kind
+    if isinstance(op, Conv):
+        parts = (["BN"] if op.norm == "bn" else []) + ([_act(op.activation)] if op.activation != "none" else [])
+        if op.order == "act_norm":
+            parts.reverse()
+        return op.describe(), "".join(f"+{p}" for p in parts)
+    args = op.attrs()
+    if kind == "lrn":
+        return f"LRN {args['size']}", ""
+    if kind == "dropout":
+        return f"dropout {args['rate']:g}", ""
+    if kind == "act":
+        return _act(args["fn"]), ""
+    if kind == "bn":
+        return "BN", ""
+    if kind in ("global_avgpool", "global_maxpool"):
+        return kind.replace("_", " "), ""
+    if kind == "adaptive_avgpool":
+        return f"adaptive avgpool {fmt_pair(args['size'])}", ""
+    return op.describe(), ""
+
+
+def _tip(title: str, subtitle: str, shape: tuple[int, ...], params: int, macs: int, extra: list[str]) -> str:
+    lines = [title]
+    if subtitle.strip():
+        lines.append(subtitle.strip())
+    lines.append(f"output {fmt_shape(shape)}")
+    lines.append(f"params {params:,}" + (f" ({human(params)})" if params >= 1000 else ""))
+    lines.append(f"MACs {macs:,}" + (f" ({human(macs)})" if macs >= 1000 else ""))
+    return "\n".join(lines + extra)
+
+
+def _signature(analysis: Analysis, block: Any) -> tuple:
+    """What makes two blocks copies of each other: their layers' relative names, ops and
+    arguments, and the shapes they see."""
+    graph = analysis.graph
+    cut = len(block.name) + 1
+    return tuple(
+        (
+            name[cut:],
+            graph.layer(name).kind,
+            json.dumps(graph.layer(name).op.attrs(), sort_keys=True, default=str),
+            graph.layer(name).input_shapes,
+        )
+        for name in block.layers
+    )
+
+
+_COPY = re.compile(r"^(?P<base>.+)_(?P<n>\d+)$")
+
+
+def group_title(names: list[str]) -> str:
+    """``inception_b × 7`` for inception_b_1 … inception_b_7, else ``a … b × n``."""
+    matches = [_COPY.match(n) for n in names]
+    if all(matches) and len({m["base"] for m in matches if m}) == 1:
+        base = matches[0]["base"] if matches[0] else names[0]
+        return f"{base} × {len(names)}"
+    return f"{names[0]} … {names[-1]} × {len(names)}"
+
+
+class _Builder:
+    def __init__(self, analysis: Analysis, depth: str, collapse: bool) -> None:
+        self.a = analysis
+        self.graph = analysis.graph
+        self.spec = analysis.graph.spec
+        self.depth = depth
+        self.collapse = collapse
+        self.stats: dict[str, LayerStats] = {s.name: s for s in analysis.layers}
+        self.block_stats = {b.name: b for b in analysis.blocks}
+        self.graph_blocks = {b.name: b for b in self.graph.blocks}
+
+    # Layers ------------------------------------------------------------------------
+    def unit(self, uid: str, names: list[str], label: str, suffix: str, kind: str, subtitle: str = "") -> Unit:
+        names = [n for n in names if n in self.stats]
+        stats = [self.stats[n] for n in names]
+        shape = stats[-1].output_shape if stats else ()
+        params = sum(s.params for s in stats)
+        macs = sum(s.macs for s in stats)
+        spans: list[Span] = [(label, "")]
+        if suffix:
+            spans.append((" " + suffix, "m"))
+        extra = [f"layers: {', '.join(names)}"] if len(names) > 1 else []
+        tip = _tip(uid, label + (" " + suffix if suffix else "") + subtitle, shape, params, macs, extra)
+        return Unit(id=uid, lines=[spans], style=_STYLES.get(kind, "misc"), tip=tip, layers=tuple(names), shape=shape)
+
+    def op_unit(self, op: Op, prefix: str) -> Unit:
+        names = [f"{prefix}{op.name}{suffix}" for suffix, _ in op.lower()]
+        label, suffix = op_label(op)
+        return self.unit(names[0], names, label, suffix, op.kind)
+
+    def items(self, items: list, prefix: str) -> list[Box]:
+        out: list[Box] = []
+        for item in items:
+            if not isinstance(item, dict):
+                op = getattr(item, next(iter(type(item).model_fields)))
+                out.append(self.op_unit(op, prefix))
+                continue
+            ((name, body),) = item.items()
+            if isinstance(body, SequenceBlock):
+                out.extend(self.items(body.layers, f"{prefix}{name}."))
+            elif isinstance(body, InlineBlock):
+                out.append(self.par(body, f"{prefix}{name}"))
+        return out
+
+    def par(self, body: InlineBlock, full: str) -> Par:
+        branches = []
+        for bname, branch in body.branches.items():
+            items = branch if isinstance(branch, list) else branch.layers
+            branches.append(Seq(items=self.items(items, f"{full}.{bname}.")))
+        merges: list[Unit] = []
+        residual = isinstance(body.merge, ResidualMerge)
+        if f"{full}.concat" in self.stats:
+            merges.append(self.unit(f"{full}.concat", [f"{full}.concat"], "concat", "", "concat"))
+        if residual:
+            res = body.merge.residual  # type: ignore[union-attr]
+            proj = f"{full}.projection"
+            if proj in self.stats:
+                merges.append(self.unit(proj, [proj], self.stats[proj].label, "linear", "conv"))
+            add = f"{full}.add"
+            names = [add] + ([f"{full}.{res.activation}"] if res.activation != "none" else [])
+            suffix = f"+{_act(res.activation)}" if res.activation != "none" else ""
+            merges.append(
+                self.unit(add, names, self.stats[add].label if add in self.stats else "add", suffix, "residual_add")
+            )
+        return Par(branches=branches, merges=merges, residual=residual)
+
+    # Blocks ------------------------------------------------------------------------
+    def block_numbers(self, names: list[str]) -> tuple[tuple[int, ...], int, int, str]:
+        stats = [self.block_stats[n] for n in names]
+        return stats[-1].output_shape, sum(s.params for s in stats), sum(s.macs for s in stats), stats[0].kind
+
+    def block_box(self, uid: str, title: str, names: list[str], kind_label: str | None = None) -> Unit:
+        shape, params, macs, kind = self.block_numbers(names)
+        kind = kind_label or kind
+        lines: list[list[Span]] = [
+            [(title, "b")],
+            [(f"{kind} · {fmt_shape(shape)}", "s")],
+            [(f"{human(params)} params · {human(macs)} MACs", "s")],
+        ]
+        extra = [f"blocks: {', '.join(names)}"] if len(names) > 1 else []
+        per = f" ({len(names)} copies)" if len(names) > 1 else ""
+        tip = _tip(title, kind + per, shape, params, macs, extra)
+        return Unit(id=uid, lines=lines, style="block", tip=tip, names=tuple(names), shape=shape)
+
+    def frame(self, uid: str, title: str, kind: str, body: Box, names: list[str], foldable: bool) -> Frame:
+        shape, params, macs, _ = self.block_numbers(names)
+        extra = [f"blocks: {', '.join(names)}"] if len(names) > 1 else []
+        per = ""
+        if len(names) > 1:
+            first = self.block_stats[names[0]]
+            per = f" ({len(names)} copies of {human(first.params)} params, {human(first.macs)} MACs)"
+        spans: list[Span] = [(title, "b")] + ([("  " + kind, "s")] if kind else [])
+        return Frame(
+            id=uid,
+            title=spans,
+            body=body,
+            copies=len(names),
+            tip=_tip(title, kind + per, shape, params, macs, extra),
+            names=tuple(names),
+            foldable=foldable,
+            shape=shape,
+            name=title,
+            kind=kind,
+            params=params,
+        )
+
+    def stage_row(self, item: Any, names: list[str]) -> Box:
+        """One row of the main column: an op, a block, or a run of identical blocks."""
+        if not isinstance(item, dict):
+            op = getattr(item, next(iter(type(item).model_fields)))
+            return self.op_unit(op, "")
+        ((name, body),) = item.items()
+        title = group_title(names) if len(names) > 1 else name
+        if self.depth == "block":
+            return self.block_box(name, title, names)
+        if isinstance(body, InlineBlock):
+            inner: Box = self.par(body, name)
+        else:
+            inner = Seq(items=self.items(body.layers, f"{name}."))
+        kind = self.block_stats[name].kind
+        base = title.split(" ")[0]
+        if kind in ("block", "sequence") or kind == base:
+            kind = ""
+        return self.frame(name, title, kind, inner, names, foldable=True)
+
+    def head_box(self, head: str, foldable: bool) -> Box:
+        spec_head = self.spec.heads[head]
+        out = next(o for o in self.graph.outputs if o.name == head)
+        notes = (["training only"] if out.training_only else []) + (
+            [f"loss ×{out.loss_weight:g}"] if out.loss_weight != 1.0 else []
+        )
+        note = ", ".join(notes)
+        if self.depth == "block":
+            return self.block_box(head, f"{head} head", [head], f"head ({note})" if note else "head")
+        body = Seq(items=self.items(spec_head.layers, f"{head}."))
+        return self.frame(head, f"{head} head", note, body, [head], foldable)
+
+    def output_pill(self, name: str, shape: tuple[int, ...]) -> Unit:
+        label = f"{name} output" if name != "output" else "output"
+        return Unit(
+            id=f"{name}:output", lines=[[(label, "b")]], style="io", tip=f"{label}\n{fmt_shape(shape)}", shape=shape
+        )
+
+    def runs(self) -> list[tuple[Any, list[str]]]:
+        """Stage items, consecutive identical blocks grouped."""
+        out: list[tuple[Any, list[str]]] = []
+        last_sig: tuple | None = None
+        for item in self.spec.stages or []:
+            if isinstance(item, dict):
+                ((name, _),) = item.items()
+                block = self.graph_blocks[name]
+                sig = (block.kind, _signature(self.a, block)) if self.collapse else None
+                if sig is not None and sig == last_sig:
+                    out[-1][1].append(name)
+                    continue
+                out.append((item, [name]))
+                last_sig = sig
+            else:
+                op = getattr(item, next(iter(type(item).model_fields)))
+                out.append((item, [op.name]))
+                last_sig = None
+        return out
+
+    def build(self) -> Diagram:
+        graph = self.graph
+        inp = Unit(
+            id="input",
+            lines=[[("input ", "b"), (fmt_shape(graph.input_shape), "")]],
+            style="io",
+            tip=f"input\n{fmt_shape(graph.input_shape)}",
+            shape=graph.input_shape,
+        )
+        rows: list[Box] = [inp]
+        row_of: dict[str, int] = {}
+        for item, names in self.runs():
+            rows.append(self.stage_row(item, names))
+            for n in names:
+                row_of[n] = len(rows) - 1
+        last_stage = rows[-1]
+        end_names = set(getattr(last_stage, "names", ()) or ()) | {getattr(last_stage, "id", "")}
+        sides: list[tuple[Seq, int]] = []
+        main_done = False
+        for out in graph.outputs:
+            if out.name not in self.spec.heads:  # a network without heads
+                rows.append(self.output_pill(out.name, out.shape))
+                continue
+            at_end = out.tap in end_names or not out.tap
+            if at_end and not out.training_only and not main_done:
+                main_done = True
+                rows.append(self.head_box(out.name, foldable=True))
+                rows.append(self.output_pill(out.name, out.shape))
+                continue
+            tap = out.tap
+            if tap not in row_of:  # a layer inside a block: the block's row
+                try:
+                    tap = graph.layer(tap).block
+                except KeyError:
+                    pass
+            group = Seq(
+                items=[self.head_box(out.name, foldable=False), self.output_pill(out.name, out.shape)],
+                gap=GAP_TOP,
+                labels=[fmt_shape(out.shape)],
+            )
+            sides.append((group, row_of.get(tap, len(rows) - 1)))
+        labels = [fmt_shape(r.shape) for r in rows[:-1]]
+        column = Seq(items=rows, gap=GAP_TOP, labels=labels)
+        a = self.a
+        outputs = ", ".join(f"{o['name']} {fmt_shape(tuple(o['shape']))}" for o in a.outputs)
+        subtitle = (
+            f"{a.name} · input {fmt_shape(a.input_shape)} · {a.total_params:,} params · "
+            f"{human(a.macs)} MACs · {len(a.layers)} layers · outputs: {outputs}"
+        )
+        sides.sort(key=lambda side: side[1])  # top to bottom, so stacked heads never cross
+        diagram = Diagram(a.name, self.spec.title or a.name, subtitle, column, [Side(g, t) for g, t in sides])
+        _place(diagram)
+        return diagram
+
+
+def _side_positions(
+    bottoms: list[float], heights: list[float], taps: list[int], top_limit: float
+) -> list[tuple[float, float]]:
+    """(connector y, head top) of each side head — mirrored by the HTML page's script."""
+    out = []
+    prev = top_limit
+    for h, tap in zip(heights, taps, strict=True):
+        conn = bottoms[tap] + GAP_TOP / 2
+        top = max(conn - TITLE_H / 2, prev + SIDE_VGAP)
+        out.append((conn, top))
+        prev = top + h
+    return out
+
+
+def _place(d: Diagram) -> None:
+    col = d.column
+    col.measure()
+    for side in d.sides:
+        side.group.measure()
+    col.place(MARGIN, HEADER_H + MARGIN)
+    right = col.x + col.w
+    n = len(d.sides)
+    side_x = right + max(48, 28 + 10 * n)
+    bottoms = [r.bottom for r in col.items]
+    taps = [s.tap for s in d.sides]
+    positions = _side_positions(bottoms, [s.group.h for s in d.sides], taps, col.y - SIDE_VGAP)
+    side_w = max((s.group.w for s in d.sides), default=0.0)
+    for j, (side, (conn, top)) in enumerate(zip(d.sides, positions, strict=True)):
+        side.conn_y = conn
+        side.gutter_x = right + 14 + 10 * j
+        side.group.place(side_x, top)
+    bottom = max([col.bottom] + [s.group.bottom for s in d.sides])
+    width = (side_x + side_w) if d.sides else right
+    head_w = max(text_w(d.title) + 4, text_w(d.subtitle, small=True))
+    d.width = max(width, MARGIN + head_w) + MARGIN
+    d.height = bottom + MARGIN
+
+
+def layout(analysis: Analysis, depth: str = "layer", collapse_repeats: bool = True) -> Diagram:
+    """The placed drawing tree of an analysed spec (what every format is made from)."""
+    if depth not in DEPTHS:
+        raise ValueError(f"depth must be one of {', '.join(DEPTHS)}, not {depth!r}")
+    return _Builder(analysis, depth, collapse_repeats).build()

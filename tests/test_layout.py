@@ -1,0 +1,116 @@
+"""The package's layout keeps its promises: Keras only in `inceptionspec/keras/`, small modules,
+a stable public API, and one reversible naming scheme."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import inceptionspec
+from inceptionspec.core.names import BACKEND_SEP, MAX_NAME_LENGTH, SpecPath, backend_name, is_name, spec_path
+from inceptionspec.lang.library import shipped
+
+PACKAGE = Path(inceptionspec.__file__).parent
+#: Top-level modules that bring a deep-learning framework with them.
+FRAMEWORKS = {"keras", "tensorflow", "tf_keras", "jax", "torch"}
+#: The one subpackage allowed to import them.
+KERAS_ROOM = PACKAGE / "keras"
+MAX_MODULE_LINES = 600
+
+
+def framework_imports(source: str) -> list[str]:
+    """The framework modules a Python source imports (anywhere: top level or inside functions)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        found += [name for name in names if name.split(".")[0] in FRAMEWORKS]
+    return found
+
+
+def modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def test_only_the_keras_subpackage_imports_a_framework():
+    strays = {
+        str(path.relative_to(PACKAGE)): framework_imports(path.read_text(encoding="utf-8"))
+        for path in modules()
+        if not path.is_relative_to(KERAS_ROOM)
+    }
+    assert {path: names for path, names in strays.items() if names} == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["import keras", "import tensorflow as tf", "from keras import ops", "def f():\n    import torch.nn\n"],
+)
+def test_the_import_check_catches_a_stray_import(source):
+    assert framework_imports(source)
+
+
+def test_the_import_check_ignores_our_own_keras_subpackage():
+    assert framework_imports("from inceptionspec.keras import build_model\nfrom . import keras") == []
+
+
+def test_no_module_is_longer_than_one_sitting():
+    long = {
+        str(path.relative_to(PACKAGE)): n
+        for path in modules()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
+@pytest.mark.parametrize("name", inceptionspec.__all__)
+def test_every_public_name_imports(name):
+    assert getattr(inceptionspec, name) is not None
+
+
+def test_the_public_api_is_listed_by_dir():
+    assert set(inceptionspec.__all__) <= set(dir(inceptionspec))
+
+
+# --- names ----------------------------------------------------------------------------
+
+names = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9-]{0,6}(_[A-Za-z0-9-]{1,6}){0,2}\Z")
+
+
+@given(st.lists(names, min_size=1, max_size=6))
+def test_a_path_round_trips_through_its_backend_name(parts):
+    path = SpecPath(tuple(parts))
+    assert all(is_name(p) for p in parts)
+    assert SpecPath.from_backend(path.backend) == path
+    assert SpecPath.parse(path.dotted) == path
+    assert "." not in path.backend and "/" not in path.backend
+
+
+@pytest.mark.parametrize(
+    "text", ["", "_a", "a_", "a__b", "a.b", "a/b", "a b", "x" * (MAX_NAME_LENGTH + 1), 'x"y', "[/x]", "é"]
+)
+def test_names_that_would_break_the_scheme_are_not_names(text):
+    assert not is_name(text)
+
+
+@pytest.mark.parametrize("text", ["conv", "3x3", "inception_3a", "block35_1", "mixed-5b", "a_b_c"])
+def test_ordinary_names_are_names(text):
+    assert is_name(text)
+
+
+@pytest.mark.parametrize("name", sorted(shipped()))
+def test_every_layer_of_every_shipped_spec_has_a_reversible_backend_name(name):
+    graph = inceptionspec.analyze(name).graph
+    for layer in graph.layers:
+        backend = backend_name(layer.name)
+        assert spec_path(backend) == layer.name
+        # PyTorch rejects "." in parameter and module names, Keras rejects "/".
+        assert "." not in backend and "/" not in backend
+        assert all(is_name(part) for part in backend.split(BACKEND_SEP)), layer.name
