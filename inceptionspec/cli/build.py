@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from inceptionspec.cli import (
+    EXIT_INVALID,
     _budget,
     _guard,
     aux_option,
@@ -38,6 +41,11 @@ from inceptionspec.core.errors import UsageError
     "(ImageNet weights; keras:NAME@none for random ones).",
 )
 @click.option("--compile", "compile_", is_flag=True, help="Compile with the spec's training section and loss weights.")
+@click.option(
+    "--fold-bn",
+    is_flag=True,
+    help="Fold each conv → batch-norm pair into the conv: an inference model (implies --no-aux; not with --compile).",
+)
 @max_params_option
 @outside_option
 @_guard
@@ -49,6 +57,7 @@ def build(
     no_aux: bool,
     weights_from: str | None,
     compile_: bool,
+    fold_bn: bool,
     max_params: int | None,
     allow_outside_extends: bool,
 ) -> None:
@@ -61,6 +70,9 @@ def build(
 
     console = Console(stderr=True)
     budget = _budget(max_params, allow_outside_extends)
+    if fold_bn and compile_:
+        raise UsageError("--fold-bn makes an inference model; it cannot be compiled for training (drop --compile)")
+    no_aux = no_aux or fold_bn
     with console.status("reading the spec") as status:
         loaded = load(spec, list(sets), budget)
         graph = lower(loaded, include_aux=not no_aux, budget=budget)
@@ -68,7 +80,7 @@ def build(
         target = output or Path(f"{loaded.name}.keras")
         if target.suffix != ".keras":
             raise UsageError(f"{target}: the model file must end in .keras")
-        status.update("importing Keras and TensorFlow")
+        status.update("importing Keras")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no CUDA probing noise on CPU machines
         import inceptionspec.keras as keras_backend
 
@@ -76,23 +88,48 @@ def build(
         model = keras_backend.compile_graph(graph, seed, analysis)
         if weights_from:
             status.update(f"copying weights from {weights_from}")
-            try:
-                if weights_from.endswith(".weights.h5"):
-                    model.load_weights(weights_from)
-                    transfer = f"loaded weights from {weights_from}"
-                else:
-                    source = keras_backend.load_weights_source(weights_from)
-                    transfer = str(keras_backend.transfer_weights(source, model))
-            except (ValueError, OSError) as exc:
-                raise UsageError(f"--weights-from {weights_from}: {exc}") from None
+            transfer = copy_weights(model, weights_from)
+        if fold_bn:
+            status.update("folding batch norms into convs")
+            model, folded, fold_check = fold_and_check(model)
         if compile_:
             keras_backend.compile_for_training(model, loaded)
         status.update(f"saving {target}")
         model.save(target)
     report.table(analysis)
     if weights_from:
-        console.print(transfer, highlight=False)
+        console.print(transfer, highlight=False, soft_wrap=True)
+    if fold_bn:
+        console.print(f"{folded}\n{fold_check}", highlight=False, soft_wrap=True)
     outputs = ", ".join(model.output) if isinstance(model.output, dict) else "output"
     console.print(
-        f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed})", highlight=False
+        f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed}, "
+        f"{keras_backend.backend.describe()})",
+        highlight=False,
+        soft_wrap=True,
     )
+    if fold_bn and not fold_check.passed:
+        sys.exit(EXIT_INVALID)
+
+
+def copy_weights(model: Any, weights_from: str) -> str:
+    """Copy weights into ``model`` from a ``--weights-from`` source; what was done, as a sentence."""
+    import inceptionspec.keras as keras_backend
+
+    try:
+        if weights_from.endswith(".weights.h5"):
+            model.load_weights(weights_from)
+            return f"loaded weights from {weights_from}"
+        source = keras_backend.load_weights_source(weights_from)
+        return str(keras_backend.transfer_weights(source, model))
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"--weights-from {weights_from}: {exc}") from None
+
+
+def fold_and_check(model: Any) -> tuple[Any, str, Any]:
+    """The model with batch norms folded, what was folded, and its outputs checked against ``model``'s."""
+    from inceptionspec.keras.export import compare_models
+    from inceptionspec.keras.fold import fold_batch_norm
+
+    folded, report = fold_batch_norm(model)
+    return folded, str(report), compare_models(model, folded, "the folded model")

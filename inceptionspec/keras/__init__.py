@@ -1,24 +1,28 @@
 """Stage 6 — compile the IR into a Keras 3 functional model.
 
-This is the only module of the package that imports keras.  Each IR op has one
-entry in :data:`LOWERINGS`; stock Keras layers are used wherever one exists,
+This is the only folder of the package that imports keras; it runs on TensorFlow, JAX and
+PyTorch (:mod:`inceptionspec.keras.backend`).  Each IR op has one entry in :data:`LOWERINGS`;
+stock Keras layers are used wherever one exists,
 and the few that do not exist (local response normalisation, the scaled
 residual add, padding with -inf for Caffe's ceil pooling, average pooling with
 PyTorch's divisor, adaptive average pooling) are small layers written with
 ``keras.ops`` and registered as serializable.  No Lambda layers, no direct
 TensorFlow calls.
 
-Layer names come from the IR; initializers and dropout seeds are derived from
-(seed, layer name), so the same spec and seed give the same weights in any
-process.  Every build is checked against the static analysis.
+Layer names come from the IR; initial weights are drawn by NumPy from (seed, layer name)
+(:mod:`inceptionspec.keras.init`), so the same spec and seed give bit-identical weights in any
+process on any backend.  Every build is checked against the static analysis.
 """
 
 from __future__ import annotations
 
 import os
 
+from inceptionspec.keras.backend import select
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # the user's choice wins
+# The user's backend (KERAS_BACKEND or keras.json), TensorFlow when unset; settled before keras loads.
+os.environ["KERAS_BACKEND"] = select()
 
 # ruff: isort: split
 

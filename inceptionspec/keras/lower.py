@@ -11,6 +11,7 @@ from typing import Any
 import keras
 
 from inceptionspec.ir import Layer
+from inceptionspec.keras.init import Constant, GlorotUniform, batch_norm_initializers
 from inceptionspec.keras.layers import (
     AdaptiveAveragePooling2D,
     ConstantPad2D,
@@ -90,8 +91,8 @@ def lower_conv(op: Conv, layer: Layer, inputs: list[Any], ctx: Context) -> Any:
         padding=padding,
         dilation_rate=pair(op.dilation),
         use_bias=bool(op.bias),
-        kernel_initializer=keras.initializers.GlorotUniform(seed=ctx.seed_for(layer.name)),
-        bias_initializer="zeros",
+        kernel_initializer=GlorotUniform(ctx.seed_for(layer.name)),
+        bias_initializer=Constant(0.0),
         name=layer.name,
     )
     return _apply(ctx, layer, conv, x)
@@ -139,7 +140,8 @@ def lower_dense(op: Dense, layer: Layer, inputs: list[Any], ctx: Context) -> Any
         int(op.units),
         activation=None if op.activation == "none" else op.activation,
         use_bias=bool(op.bias),
-        kernel_initializer=keras.initializers.GlorotUniform(seed=ctx.seed_for(layer.name)),
+        kernel_initializer=GlorotUniform(ctx.seed_for(layer.name)),
+        bias_initializer=Constant(0.0),
         name=layer.name,
     )
     return _apply(ctx, layer, dense, inputs[0])
@@ -166,6 +168,7 @@ LOWERINGS: dict[type[Op], Lowering] = {
             momentum=float(op.momentum),
             scale=bool(op.scale),
             center=bool(op.center),
+            **batch_norm_initializers(),
             name=layer.name,
         )
     ),

@@ -8,6 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from inceptionspec.keras.init import to_backend
 from inceptionspec.keras.layers import CUSTOM_OBJECTS
 
 # --- weight transfer ------------------------------------------------------------------
@@ -86,7 +87,9 @@ def transfer_weights(src: keras.Model, dst: keras.Model) -> TransferReport:
     tensors = values = 0
     for s, d in pairs:
         for sw, dw in zip(s.weights, d.weights, strict=True):
-            dw.assign(sw)
+            # A copy, not the source's buffer: JAX donates a model's buffers to its compiled predict step,
+            # which would delete them under the other model.
+            dw.assign(to_backend(keras.ops.convert_to_numpy(sw)))
             tensors += 1
             values += int(np.prod(sw.shape))
     skipped = [layer.name for layer in b[len(a) :]]
