@@ -293,3 +293,23 @@ def test_full_size_exports_pass_their_own_check(spec, fmt, fold, tmp_path):
         import onnx
 
         assert "BatchNormalization" not in {node.op_type for node in onnx.load(str(out)).graph.node}
+
+
+@needs_export_extra
+@pytest.mark.heavy
+@pytest.mark.parametrize("fmt", sorted(FORMAT_NAMES))
+@pytest.mark.parametrize("spec", ["inception_v4", "inception_resnet_v2"])
+def test_full_size_exports_with_random_batch_norm_statistics_agree(spec, fmt, tmp_path):
+    """Fresh statistics make these networks' outputs nearly uniform; random ones make the check bite."""
+    model = build_model(spec, include_aux=False)
+    randomize_batch_norm(model, 0)
+    model.save(tmp_path / "m.keras")
+    out = tmp_path / f"m{FORMATS[fmt].suffix or '_saved_model'}"
+    args = ["export", str(tmp_path / "m.keras"), "--format", fmt, "--fold-bn", "-o", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "inceptionspec.cli", *args], capture_output=True, text=True, timeout=3600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    check = next(line for line in done.stderr.splitlines() if line.startswith("check: "))
+    print(f"\n{spec} (random BN statistics) {fmt} --fold-bn: {check}")
+    assert float(check.split("worst relative error ")[1].split()[0]) <= CHECK_TOLERANCE
