@@ -67,3 +67,13 @@ def test_installed_console_script_finds_shipped_specs_by_name(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["valid"] is True
+
+
+def test_schema_id_is_an_identifier_not_a_made_up_web_address():
+    from urllib.parse import urlparse
+
+    from inceptionspec.lang.schema import schema
+
+    schema_id = schema()["$id"]
+    assert urlparse(schema_id).scheme == "urn", schema_id  # a URN: no domain that nobody owns
+    assert json.loads((ROOT / "inceptionspec.schema.json").read_text(encoding="utf-8"))["$id"] == schema_id
