@@ -173,8 +173,19 @@ def _console(code: str) -> list[tuple[str, str]]:
     return [(command, "\n".join(lines)) for command, lines in out]
 
 
+#: Commands that would change the environment the tests run in: their blocks must be illustrative.
+_INSTALLS = re.compile(r"\b(pip|pip3|uv|conda|apt-get|apt)\s+(install|uninstall|add|remove)\b")
+
+
+class NotRunnable(ValueError):
+    """A block that must not run in a test and is not marked illustrative."""
+
+
 def plan(page_blocks: list[Block], heavy: bool) -> list[dict[str, Any]]:
     """The steps that run a page: files to write, commands, Python code; heavy blocks only if asked."""
+    for b in page_blocks:
+        if b.kind in ("sh", "console") and b.marker != "illustrative" and _INSTALLS.search(b.code):
+            raise NotRunnable(f"{b.where}: the block installs packages; mark it <!-- illustrative: WHY -->")
     steps: list[dict[str, Any]] = []
     for b in page_blocks:
         if b.marker == "illustrative" or (b.marker == "heavy" and not heavy):

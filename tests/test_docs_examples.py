@@ -11,7 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from docs_examples import ROOT, blocks, describe, make_sandbox, output_matches, pages, plan, run_page
+from docs_examples import (
+    ROOT,
+    Block,
+    NotRunnable,
+    blocks,
+    describe,
+    make_sandbox,
+    output_matches,
+    pages,
+    plan,
+    run_page,
+)
 
 PAGES = {path.relative_to(ROOT).as_posix(): blocks(path) for path in pages()}
 HEAVY = [page for page, bs in PAGES.items() if any(b.marker == "heavy" for b in bs)]
@@ -45,6 +56,14 @@ def test_every_example_runs_or_says_why_not():
             if b.marker in ("illustrative", "heavy"):
                 assert b.kind, f"{b.where}: a `{b.lang}` block is never run; the marker is misleading"
             assert b.lang, f"{b.where}: a fence names its language (```sh, ```console, ```python, ```text, ...)"
+
+
+def test_a_block_that_installs_packages_is_never_run():
+    install = Block("p.md", 3, "sh", 'pip install ".[render]"')
+    with pytest.raises(NotRunnable, match="p.md:3: the block installs packages"):
+        plan([install], heavy=True)
+    install.marker, install.reason = "illustrative", "installs the package"
+    assert plan([install], heavy=True) == []
 
 
 def test_output_comparison_is_exact_but_for_ellipses():
