@@ -27,6 +27,8 @@ _API = {
     "compile_for_training": "keras",
     "transfer_weights": "keras",
     "CUSTOM_OBJECTS": "keras",
+    "export_model": "keras.export",
+    "fold_batch_norm": "keras.fold",
 }
 
 __all__ = [
@@ -42,6 +44,8 @@ __all__ = [
     "compile_for_training",
     "diff",
     "dump",
+    "export_model",
+    "fold_batch_norm",
     "load",
     "resolve",
     "transfer_weights",

@@ -1,6 +1,6 @@
 """One Keras backend's side of the cross-backend tests (run as a script: KERAS_BACKEND is fixed per process).
 
-    KERAS_BACKEND=jax python tests/backend_worker.py WORKDIR SIZE SPEC...
+    KERAS_BACKEND=jax python tests/backend_worker.py WORKDIR SIZE SPEC... [--train]
 
 For every spec (SIZE ``tiny``: the smallest input among a few, width 1/8, 10 classes; ``full``: as
 shipped): build it with seed 7 and record the digest of its initial weights; give its batch norms
@@ -8,7 +8,8 @@ random statistics (NumPy-drawn, so the same on every backend); predict a fixed b
 ``SPEC.BACKEND.keras`` and the outputs. Then load every other backend's ``.keras`` file found in
 WORKDIR (safe mode), predict the same batch, and also copy its weights into a fresh build with
 ``transfer_weights``: report the worst relative error of each against that backend's own outputs,
-and of this backend's outputs against every other backend's. Prints one JSON object.
+and of this backend's outputs against every other backend's. With ``--train``, finally one SGD
+step on the model (gradients through every layer). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def overrides(spec: str, size: str) -> dict | None:
     raise SystemExit(f"{spec}: no tiny input fits")
 
 
-def run(workdir: Path, size: str, specs: list[str]) -> dict:
+def run(workdir: Path, size: str, specs: list[str], train: bool = False) -> dict:
     """This process's backend's part (see the module's docstring)."""
     import keras
 
@@ -79,12 +80,20 @@ def run(workdir: Path, size: str, specs: list[str]) -> dict:
                 "load_model": max(worst_relative_error(theirs, as_outputs(reloaded.predict(x, verbose=0))).values()),
                 "transfer_weights": max(worst_relative_error(theirs, as_outputs(fresh.predict(x, verbose=0))).values()),
             }
+        if train:
+            # One SGD step through every layer (custom ones included) under the backend's compiler.
+            model.compile(optimizer="sgd", loss="categorical_crossentropy")
+            labels = np.eye(loaded.classes, dtype="float32")[np.arange(len(x)) % loaded.classes]
+            loss = model.train_on_batch(x, {name: labels for name in model.output})
+            entry["train_loss"] = float(np.sum(loss))
         report["specs"][spec] = entry
     return report
 
 
 if __name__ == "__main__":
-    workdir, size, *names = sys.argv[1:]
+    args = sys.argv[1:]
+    train = "--train" in args
+    workdir, size, *names = [a for a in args if a != "--train"]
     if names == ["all"]:
         names = sorted(shipped())
-    print(json.dumps(run(Path(workdir), size, names)))
+    print(json.dumps(run(Path(workdir), size, names, train)))

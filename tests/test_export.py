@@ -19,7 +19,7 @@ from test_backends import SMALL  # noqa: E402
 from inceptionspec.cli import main  # noqa: E402
 from inceptionspec.cli.export import FORMAT_NAMES  # noqa: E402
 from inceptionspec.keras import build_model  # noqa: E402
-from inceptionspec.keras.export import CHECK_TOLERANCE, FORMATS, export_model, inference_model  # noqa: E402
+from inceptionspec.keras.export import CHECK_TOLERANCE, FORMATS, export_model, with_heads  # noqa: E402
 from inceptionspec.keras.fold import fold_batch_norm  # noqa: E402
 from inceptionspec.keras.parity import as_outputs, randomize_batch_norm, worst_relative_error  # noqa: E402
 
@@ -178,8 +178,8 @@ def test_a_fixed_batch_is_part_of_the_artifact(small, tmp_path):
 def test_inference_model_keeps_the_named_heads_only(small):
     spec, _ = small
     full = build_model(str(spec), include_aux=True)
-    assert list(inference_model(full, ["main"]).output) == ["main"]
-    assert list(inference_model(full).output) == ["main", "aux"]
+    assert list(with_heads(full, ["main"]).output) == ["main"]
+    assert list(with_heads(full).output) == ["main", "aux"]
 
 
 # --- the command --------------------------------------------------------------------------

@@ -93,15 +93,10 @@ def export(
             status.update(f"copying weights from {weights_from}")
             console.print(copy_weights(model, weights_from), highlight=False)
         target = output or fmt.default_path(name)
-        status.update(f"writing {target}")
-        report = export_model(model, target, fmt.name, batch, fold_bn, check=False, heads=heads)
-        if report.fold:
-            console.print(str(report.fold), highlight=False)
-        if not no_check:
-            from inceptionspec.keras.export import check_artifact, inference_model
-
-            status.update(f"checking {target} with {fmt.runtime}")
-            report.check = check_artifact(fmt, target, inference_model(model, heads), batch)
+        status.update(f"writing {target}" + ("" if no_check else f" and checking it with {fmt.runtime}"))
+        report = export_model(model, target, fmt.name, batch, fold_bn, check=not no_check, heads=heads)
+    if report.fold:
+        console.print(str(report.fold), highlight=False)
     console.print(
         f"wrote {target} ({fmt.name}, outputs: {', '.join(report.heads)}, batch {batch or 'any'})", highlight=False
     )

@@ -44,7 +44,7 @@ __all__ = [
     "compare_models",
     "export_model",
     "get_format",
-    "inference_model",
+    "with_heads",
 ]
 
 
@@ -55,7 +55,7 @@ def get_format(name: str) -> Format:
     return FORMATS[name]
 
 
-def inference_model(model: keras.Model, heads: list[str] | None = None) -> keras.Model:
+def with_heads(model: keras.Model, heads: list[str] | None = None) -> keras.Model:
     """``model`` with outputs as ``{head: tensor}`` (a single output is called ``output``), keeping
     only ``heads`` when given. The layers and weights are shared, not copied."""
     outputs = model.output if isinstance(model.output, dict) else {"output": model.output}
@@ -149,7 +149,7 @@ def export_model(
     if batch is not None and batch < 1:
         raise ExportError(f"--batch must be at least 1, not {batch}")
     path = Path(path)
-    reference = inference_model(model, heads)
+    reference = with_heads(model, heads)
     exported, fold = fold_batch_norm(reference) if fold_bn else (reference, None)
     fmt.write(exported, path, batch)
     report = ExportReport(path, fmt, fold, heads=list(reference.output))
