@@ -182,3 +182,9 @@ def test_measure_times_a_tiny_variant():
     spec = family.spec(Member(width=0.25))
     speed = measure(spec, runs=1)
     assert speed.latency_ms > 0 and speed.throughput > 0
+
+
+def test_a_whole_depth_or_width_mapping_can_vary_too():
+    rows = sweep(Family(resolve("inception_v4")), [parse_vary("depth=[{multiplier: 0.3}, {multiplier: 1}]")])
+    assert rows[0].cost.layers < rows[1].cost.layers
+    assert rows[1].cost == Family(resolve("inception_v4")).cost(Member())

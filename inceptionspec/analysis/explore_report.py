@@ -95,7 +95,7 @@ def _share(value: int, limit: int | None) -> str:
     return "—" if limit is None else f"{human(limit)} ({100 * value / limit:.1f} %)"
 
 
-def scale_lines(fit: Fit, family: Family, source: str, name: str) -> list[tuple[str, str, str, str]]:
+def scale_lines(fit: Fit, family: Family) -> list[tuple[str, str, str, str]]:
     """The before/after table: (what, before, after, budget) rows."""
     before, after = knobs(family, fit.before.member), knobs(family, fit.after.member)
     b, a = fit.before.cost, fit.after.cost
@@ -118,7 +118,7 @@ def scale_text(fit: Fit, family: Family, source: str, name: str) -> str:
     if fit.coefficients is not None:
         alpha, beta, gamma = fit.coefficients
         how += f" (α {alpha:g}, β {beta:g}, γ {gamma:g}; φ {fit.after.phi:g})"
-    rows = scale_lines(fit, family, source, name)
+    rows = scale_lines(fit, family)
     heads = ("", "before", "after", "budget")
     widths = [max(len(r[i]) for r in [heads, *rows]) for i in range(4)]
     out = [f"{line(source)} → {line(name)}, {how}: {', '.join(limits)} ({model})", ""]

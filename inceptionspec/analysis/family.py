@@ -15,7 +15,7 @@ Expanding is most of the work, so a member is not expanded from scratch when it 
   exactly what expanding at that width gives (a test compares the two on every shipped spec);
 * an input size replaces the expanded spec's ``input`` (expansion does not read it).
 
-A knob value outside its bounds, or overrides that change ``width`` itself, take the plain path
+A knob value outside its bounds, or overrides that change ``width`` or ``depth`` themselves, take the plain path
 (``Resolved.expand`` with everything), so every error is the one ``load`` would report.
 """
 
@@ -45,16 +45,21 @@ MAX_SIZE = 100_000
 
 @dataclass(frozen=True)
 class Member:
-    """A point of the family: knob values (None keeps the spec's own) and overrides by path."""
+    """A point of the family: knob values (None keeps the spec's own) and overrides by path, each
+    value kept as JSON text so that a member is hashable (a search remembers what it analysed)."""
 
     width: float | None = None
     depth: float | None = None
     size: tuple[int, int] | None = None
-    overrides: tuple[tuple[str, Any], ...] = ()
+    overrides: tuple[tuple[str, str], ...] = ()
 
     @staticmethod
     def of(overrides: Mapping[str, Any] | None = None, **knobs: Any) -> Member:
-        return Member(overrides=tuple((overrides or {}).items()), **knobs)
+        encoded = tuple((path, json.dumps(value, sort_keys=True)) for path, value in (overrides or {}).items())
+        return Member(overrides=encoded, **knobs)
+
+    def override_values(self) -> dict[str, Any]:
+        return {path: json.loads(text) for path, text in self.overrides}
 
 
 def _number(value: Any) -> bool:
@@ -93,9 +98,9 @@ class Family:
     # --- members -----------------------------------------------------------------------
     def spec(self, member: Member) -> Spec:
         """The member's expanded spec. Raises :class:`SpecError` as ``load`` would."""
-        overrides = dict(member.overrides)
+        overrides = member.override_values()
         plain = (
-            any(path == "width" or path.startswith("width.") for path in overrides)
+            any(path.partition(".")[0] in ("width", "depth") for path in overrides)
             or (member.width is not None and not (_number(member.width) and 0 < member.width <= MAX_MULTIPLIER))
             or (member.depth is not None and not (_number(member.depth) and 0 < member.depth <= MAX_MULTIPLIER))
             or (member.size is not None and not all(isinstance(d, int) and 1 <= d <= MAX_SIZE for d in member.size))
@@ -107,7 +112,7 @@ class Family:
         depth = self.depth if member.depth is None else float(member.depth)
         # With overrides, a `repeat` this family did not read may change: key on the multiplier itself.
         structure = self._structure(depth) if not overrides else depth
-        key = (json.dumps(overrides, sort_keys=True, default=str), structure)
+        key = (member.overrides, structure)
         base = self._bases.get(key)
         if base is None:
             base = self.resolved.expand(overrides or None, width={"multiplier": 1.0}, depth=depth)

@@ -13,6 +13,7 @@ import click
 
 from inceptionspec.cli import _budget, _guard, _stderr, main, max_params_option, outside_option
 from inceptionspec.core.errors import Loc, SpecError, UsageError
+from inceptionspec.render.escaping import line
 
 _COUNT = re.compile(
     r"^\s*(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?P<exp>[eE][+-]?[0-9]{1,3})?\s*(?P<unit>[kKmMgGtT])?\s*$"
@@ -164,7 +165,7 @@ def scale(
         if output is None:
             click.echo("\n# the variant (write it with -o FILE.yaml):\n" + text, nl=False)
     if output is not None:
-        _stderr(f"wrote {output}")
+        _stderr(f"wrote {line(str(output))}")
 
 
 @main.command()
@@ -217,7 +218,7 @@ def sweep(
 
         title = f"{spec}: multiply-adds against {'latency' if measure else 'parameters'}"
         plot(rows, plot_path, title, "latency" if measure else "params")
-        _stderr(f"wrote {plot_path}")
+        _stderr(f"wrote {line(str(plot_path))}")
     if fmt == "json":
         click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
     elif fmt == "csv":
@@ -228,8 +229,6 @@ def sweep(
 
 def _measured(rows: list, family: Any, runs: int, member_of: Any) -> list:
     import dataclasses
-
-    from inceptionspec.render.escaping import line
 
     try:
         from inceptionspec.keras.measure import measure
