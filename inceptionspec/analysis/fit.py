@@ -245,10 +245,9 @@ def _by_depth(search: _Search, before: Point) -> Found:
     # The multipliers where some count changes: k/N for every written repeat N.
     limit = family.budget.max_repeat
     steps = sorted({k / n for n in family.repeats for k in range(1, min(limit, int(MAX_MULTIPLIER * n)) + 1)})
-    multipliers = [_shortest(steps[i - 1] if i else 0.0, steps[i], family.repeats) for i in range(len(steps))]
 
-    def member(i: int) -> Member:
-        return Member(depth=multipliers[i])
+    def member(i: int) -> Member:  # only the few steps the search visits get their short decimal
+        return Member(depth=_shortest(steps[i - 1] if i else 0.0, steps[i], family.repeats))
 
     target = family.depth * _estimate(search.budget, before.cost, 1)
     start = min(range(len(steps)), key=lambda i: abs(steps[i] - target))

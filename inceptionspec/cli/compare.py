@@ -61,7 +61,11 @@ def diff_command(
     if fmt in ("html", "svg"):
         from inceptionspec.render.diffpicture import render_diff
 
-        text = render_diff(result, fmt)
+        try:
+            text = render_diff(result, fmt)
+        except Exception as exc:
+            _stderr(_bug_report(exc, f"{a} and {b}"))
+            sys.exit(EXIT_BUG)
         if output is None:
             click.echo(text, nl=False)
         else:
