@@ -140,7 +140,7 @@ def _largest(fits: Callable[[int], bool], start: int, low: int, high: int) -> in
     None when fits(low) is false. Brackets from ``start`` with growing steps, then bisects."""
     start = min(max(start, low), high)
     if fits(start):
-        lo, step = start, max(1, start // 32)
+        lo, step = start, max(1, abs(start) // 32)
         while True:
             probe = lo + step
             if probe >= high:
@@ -153,7 +153,7 @@ def _largest(fits: Callable[[int], bool], start: int, low: int, high: int) -> in
                 break
             lo, step = probe, step * 2
     else:
-        hi, step = start, max(1, start // 32)
+        hi, step = start, max(1, abs(start) // 32)
         while True:
             probe = hi - step
             if probe <= low:
@@ -198,6 +198,8 @@ def fit(
 
 # --- the axes --------------------------------------------------------------------------------
 
+#: What an axis's search found: (the chosen member or None, the next member up or None, the smallest
+#: member — what an unreachable budget reports).
 Found = tuple[Point | None, Point | None, Point]
 
 
@@ -208,7 +210,7 @@ def _estimate(budget: Budget, cost: Cost, exponent: float) -> float:
 
 
 def _outcome(search: _Search, members: Callable[[int], Member], best: int, high: int) -> Found:
-    """(the chosen member, the next one up, the chosen again as "smallest" is not needed)."""
+    """The chosen member and the next one up (the smallest matters only when nothing fits)."""
     chosen = search.point(members(best))
     assert chosen is not None
     above = search.point(members(best + 1)) if best < high else None
