@@ -254,6 +254,22 @@ def test_cli_exports_a_keras_file_and_keeps_its_heads(small, tmp_path):
     assert "check:" not in result.output
 
 
+@needs_export_extra
+def test_cli_copies_weights_from_another_model_before_exporting(small, tmp_path):
+    spec, model = small  # the fixture's model has random batch-norm statistics
+    model.save(tmp_path / "trained.keras")
+    out = tmp_path / "small.tflite"
+    result = invoke("export", spec, "--format", "litert", "--weights-from", tmp_path / "trained.keras", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "transferred 14 layers" in result.output and "— ok" in result.output
+    from ai_edge_litert.interpreter import Interpreter
+
+    x = image(model, 1)
+    got = Interpreter(model_path=str(out)).get_signature_runner()(input=x)["main"]
+    expected = keras.ops.convert_to_numpy(model(x, training=False)["main"])
+    assert worst_relative_error({"main": expected}, {"main": got})["main"] <= CHECK_TOLERANCE
+
+
 def test_build_fold_bn_writes_an_inference_model_checked_against_the_unfolded_one(small, tmp_path):
     spec, _ = small
     result = invoke("build", spec, "--fold-bn", "-o", tmp_path / "f.keras")
