@@ -31,6 +31,7 @@ from pydantic_core import core_schema
 
 from inceptionspec.core.errors import did_you_mean, one_of
 from inceptionspec.lang.node import Node
+from inceptionspec.lang.training import Augmentation, ConstantSchedule, Preprocessing, Schedule
 from inceptionspec.ops import USER_OPS, Activation, ParamRef, PosInt, Size
 
 NAME_PATTERN = r"^[A-Za-z0-9_]+$"
@@ -329,6 +330,16 @@ class Training(Node):
     metrics: list[Literal["accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"]] = Field(
         default_factory=lambda: ["accuracy"]
     )
+    # `inceptionspec train` (inceptionspec/lang/training.py)
+    schedule: Schedule = Field(
+        default_factory=lambda: ConstantSchedule(kind="constant"),
+        description="How the learning rate changes over the epochs.",
+    )
+    epochs: PosInt = Field(10, description="Epochs `inceptionspec train` runs (`--epochs` wins).")
+    batch_size: Annotated[int, Field(ge=1, le=65_536)] = Field(
+        32, description="Images per step, over all devices (`--batch-size` wins)."
+    )
+    augmentation: Augmentation | None = Field(None, description="Random changes to training images.")
 
 
 class References(Node):
@@ -372,6 +383,9 @@ class Spec(Node):
     stages: list[Item] = None  # type: ignore[assignment]
     heads: dict[Name, Head] = Field(default_factory=dict)
     training: Training | None = None
+    preprocessing: Preprocessing | None = Field(
+        None, description="How image pixels become the input (default: scaled to 0–1); train, evaluate, predict."
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Spec:
