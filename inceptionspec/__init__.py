@@ -23,6 +23,8 @@ _API = {
     "load": "lang.pipeline",
     "build_model": "keras",
     "compile_for_training": "keras",
+    "inference_model": "keras",
+    "targets": "keras",
     "transfer_weights": "keras",
     "CUSTOM_OBJECTS": "keras",
 }
@@ -39,7 +41,9 @@ __all__ = [
     "compile_for_training",
     "diff",
     "dump",
+    "inference_model",
     "load",
+    "targets",
     "transfer_weights",
 ]
 
