@@ -27,11 +27,14 @@ def png(path: Path, width: int = 8, height: int = 8) -> Path:
 
 def png_header(path: Path, width: int, height: int) -> Path:
     """A PNG that says it is width×height (its pixel data is a few bytes): a decompression bomb's header."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
     return path
 
 
@@ -184,7 +187,10 @@ def test_the_shapes_folder_is_a_valid_data_set_of_every_format(tmp_path):
         (lambda root: root.mkdir(), "no class folders"),
         (lambda root: (root / "a").mkdir(parents=True), "a: no images"),
         (lambda root: png(root / "a" / "1.png") and (root / "a" / "2.gif").write_text("x"), "2.gif: not a readable"),
-        (lambda root: png(root / "a" / "1.png") and png(root / "b" / "1.png"), "2 class folders, but the spec has `classes: 1`"),
+        (
+            lambda root: png(root / "a" / "1.png") and png(root / "b" / "1.png"),
+            "2 class folders, but the spec has `classes: 1`",
+        ),
     ],
 )
 def test_the_cli_reports_bad_data_with_its_path_and_exit_1_before_tensorflow(tmp_path, setup, expected):

@@ -71,7 +71,7 @@ NOTES: dict[str, str] = {
     "Spec.templates": "Named, parameterised blocks, called from `stages`, branches and heads.",
     "Spec.stages": "The body of the network, in order: a list of items.",
     "Spec.heads": "The outputs: `main` and auxiliary heads. Without heads, the end of `stages` is the output.",
-    "Spec.training": "Optimizer, loss and metrics, used by `build --compile` and `compile_for_training`.",
+    "Spec.training": "Optimizer, schedule, loss, augmentation, epochs and batch size: `train`, `compile_for_training`.",
     "References.paper": "The paper (a URL or a citation).",
     "References.implementation": "The implementation followed, where the paper leaves details open.",
     "References.notes": "Anything else: deviations, parameter counts, known disagreements.",
@@ -143,7 +143,22 @@ SECTIONS: list[tuple[str, str, str, list[str]]] = [
         ["InlineBlock", "SequenceBlock", "BranchBody", "ResidualMerge", "ResidualArgs", "TemplateCall", "Template"],
     ),
     ("Heads", "heads", "", ["Head"]),
-    ("Training", "training", "", ["Training", "Optimizer"]),
+    (
+        "Training",
+        "training",
+        "Used by `inceptionspec train` ([the tutorial](../tutorials/training.md)) and `compile_for_training`.",
+        [
+            "Training",
+            "Optimizer",
+            "ConstantSchedule",
+            "StepSchedule",
+            "ExponentialSchedule",
+            "CosineSchedule",
+            "Augmentation",
+            "RandomResizedCrop",
+            "Preprocessing",
+        ],
+    ),
     ("Other settings", "other", "", ["References", "Width", "Defaults"]),
 ]
 

@@ -35,7 +35,10 @@ def _served(model: Path, spec_source: str | None, batch_size: int | None):  # ty
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.option(
-    "--data", required=True, type=click.Path(path_type=Path), help="Labelled images: a class folder tree or a .npz file."
+    "--data",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Labelled images: a class folder tree or a .npz file.",
 )
 @format_option
 @spec_option
@@ -93,7 +96,9 @@ def predict(
     from inceptionspec.keras.train.evaluate import source_of
 
     folder = ImageFolder(Path("."), served.classes, list(images), [0] * len(images))
-    result = run_prediction(served, source_of(folder, served, budget, False, lambda text: None), [str(i) for i in images], top)
+    result = run_prediction(
+        served, source_of(folder, served, budget, False, lambda text: None), [str(i) for i in images], top
+    )
     if fmt == "json":
         click.echo(json.dumps(result, indent=1))
         return

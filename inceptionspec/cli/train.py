@@ -31,7 +31,9 @@ STRATEGIES = ("auto", "one", "mirrored", "multi-worker")
 )
 @click.option("--epochs", type=click.IntRange(1, 1_000_000), help="Epochs (default: the spec's training.epochs).")
 @click.option(
-    "--batch-size", type=click.IntRange(1, 65_536), help="Images per step on all devices (default: training.batch_size)."
+    "--batch-size",
+    type=click.IntRange(1, 65_536),
+    help="Images per step on all devices (default: training.batch_size).",
 )
 @click.option(
     "--out",
@@ -88,8 +90,10 @@ def train(
 
     budget = _budget(max_params, allow_outside_extends)
     # --epochs and --batch-size are overrides like any other: spec.yaml records what was trained.
-    edits = [*sets] + ([f"training.epochs={epochs}"] if epochs else []) + (
-        [f"training.batch_size={batch_size}"] if batch_size else []
+    edits = (
+        [*sets]
+        + ([f"training.epochs={epochs}"] if epochs else [])
+        + ([f"training.batch_size={batch_size}"] if batch_size else [])
     )
     loaded = load(spec, edits, budget)
     analyze_graph(lower(loaded, include_aux=True, budget=budget), budget)  # the parameter budget, before Keras

@@ -67,7 +67,9 @@ def read_npz(path: str | Path, budget: DataBudget | None = None, classes: int | 
     if x.ndim == 3:
         x = x[..., None]
     if x.ndim != 4 or x.shape[-1] not in (1, 3, 4) or x.dtype.kind not in "uif":
-        raise DataError.at(path, f"`x` is {x.dtype} {x.shape}; expected images as (N, H, W) or (N, H, W, C), C 1, 3 or 4")
+        raise DataError.at(
+            path, f"`x` is {x.dtype} {x.shape}; expected images as (N, H, W) or (N, H, W, C), C 1, 3 or 4"
+        )
     if y.ndim == 2:
         y = y.argmax(axis=1)
     if y.ndim != 1 or y.dtype.kind not in "ui" or len(y) != len(x):

@@ -26,7 +26,9 @@ def read_data(
         found = len(arrays.classes)
         if classes is not None and found != classes:
             raise DataError.at(
-                path, f"{found} class names in `classes`, but the spec has `classes: {classes}`", f"--set classes={found}"
+                path,
+                f"{found} class names in `classes`, but the spec has `classes: {classes}`",
+                f"--set classes={found}",
             )
         say(f"{shown(path)}: {len(arrays.y):,} images of {arrays.x.shape[1]}×{arrays.x.shape[2]}, {found} classes")
         return arrays

@@ -15,8 +15,9 @@ def compile_for_training(
 ) -> keras.Model:
     """Apply the spec's training section and the heads' loss weights.
 
-    Every output gets the spec's loss, weighted by its head's ``loss_weight``; auxiliary heads
-    are trained on the same labels as the main head (:func:`inceptionspec.targets`). The
+    Every output gets the spec's loss, weighted by its head's ``loss_weight``, and its metrics plus
+    ``crossentropy`` (the unsmoothed loss, averaged over images); auxiliary heads are trained on
+    the same labels as the main head (:func:`inceptionspec.targets`). The
     learning-rate schedule counts epochs, so it needs ``steps_per_epoch`` (and ``epochs`` for
     cosine; default: the spec's); without it the optimizer keeps the initial rate, with a warning."""
     from inceptionspec.keras.train.schedules import learning_rate
@@ -40,15 +41,22 @@ def compile_for_training(
     heads = {name: head for name, head in spec.heads.items() if name in model.output}
     names = list(model.output) if isinstance(model.output, dict) else ["output"]
 
+    sparse = training.loss == "sparse_categorical_crossentropy"
+
     def loss() -> keras.losses.Loss:
-        if training.loss == "sparse_categorical_crossentropy":
+        if sparse:
             return keras.losses.SparseCategoricalCrossentropy()
         return keras.losses.CategoricalCrossentropy(label_smoothing=training.label_smoothing)
+
+    def crossentropy() -> keras.metrics.Metric:
+        # Averaged over images: Keras' per-head `*_loss` averages over batches, which a smaller last batch skews.
+        metric = keras.metrics.SparseCategoricalCrossentropy if sparse else keras.metrics.CategoricalCrossentropy
+        return metric(name="crossentropy")
 
     model.compile(
         optimizer=optimizers[opt.kind](),
         loss={name: loss() for name in names},
         loss_weights={name: (heads[name].loss_weight if name in heads else 1.0) for name in names},
-        metrics={name: list(training.metrics) for name in names},
+        metrics={name: [*training.metrics, crossentropy()] for name in names},
     )
     return model

@@ -30,7 +30,8 @@ class Preprocessing(Node):
         "rgb", description="Channel order the network expects (Caffe models: `bgr`); ignored for grayscale input."
     )
     mean: Offset | Annotated[list[Offset], Field(min_length=1, max_length=4)] = Field(
-        0.0, description="Subtracted from every pixel value (0–255): one number, or one per channel in `channels` order."
+        0.0,
+        description="Subtracted from every pixel value (0–255): one number, or one per channel in `channels` order.",
     )
     std: PerChannel = Field(
         255.0, description="Then divided by this: one number, or one per channel (the default maps 0–255 to 0–1)."
@@ -65,7 +66,9 @@ class ExponentialSchedule(_Schedule):
     """Multiplied by `factor` per `every` epochs, continuously (step by step, not in stairs)."""
 
     kind: Literal["exponential"] = Field(description="`exponential`.")
-    factor: Annotated[float, Field(gt=0, le=1)] = Field(description="The rate is multiplied by this per `every` epochs.")
+    factor: Annotated[float, Field(gt=0, le=1)] = Field(
+        description="The rate is multiplied by this per `every` epochs."
+    )
     every: Annotated[float, Field(gt=0, le=10_000)] = Field(1.0, description="Epochs over which `factor` applies.")
 
 

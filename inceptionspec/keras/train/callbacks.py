@@ -86,9 +86,9 @@ class Recorder(keras.callbacks.Callback):
         now = time.monotonic()
         row = {
             "epoch": epoch + 1,
-            "loss": self._metric(logs, "loss"),
+            "loss": self._metric(logs, "crossentropy"),
             "accuracy": self._metric(logs, "accuracy"),
-            "val_loss": self._metric(logs, "loss", "val_"),
+            "val_loss": self._metric(logs, "crossentropy", "val_"),
             "val_accuracy": self._metric(logs, "accuracy", "val_"),
             "learning_rate": self.learning_rate(),
             "train_seconds": (self.train_end or now) - self.epoch_start,

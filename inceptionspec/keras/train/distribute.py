@@ -64,7 +64,9 @@ def make_strategy(name: str, cluster: Cluster) -> tuple[tf.distribute.Strategy, 
             name = "mirrored" if len(tf.config.list_physical_devices("GPU")) > 1 else "one"
     if name == "multi-worker":
         if cluster.workers < 1 or not os.environ.get("TF_CONFIG"):
-            raise UsageError("--strategy multi-worker needs TF_CONFIG describing the cluster (see docs/tutorials/training.md)")
+            raise UsageError(
+                "--strategy multi-worker needs TF_CONFIG describing the cluster (see docs/tutorials/training.md)"
+            )
         return tf.distribute.MultiWorkerMirroredStrategy(), name
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(), name
@@ -80,3 +82,26 @@ def every_value(strategy: tf.distribute.Strategy, value: int) -> list[int]:
         return tf.constant([value], tf.int64)
 
     return [int(v) for v in strategy.gather(strategy.run(local), axis=0).numpy()]
+
+
+def split_batches(strategy: tf.distribute.Strategy, batches: tf.data.Dataset) -> Any:
+    """``batches`` spread over the replicas of every worker: replica p of P takes rows
+    [p·n/P, (p+1)·n/P) of each batch of n, so one step of P replicas sees exactly the batch one
+    process would (TensorFlow's own sharding of in-memory data is left out of the question)."""
+    replicas = strategy.num_replicas_in_sync
+
+    def per_worker(context: tf.distribute.InputContext) -> tf.data.Dataset:
+        local = replicas // context.num_input_pipelines
+        first = context.input_pipeline_id * local
+
+        def piece(p: Any, x: Any, y: Any) -> Any:
+            size, p = tf.shape(x, out_type=tf.int64)[0], tf.cast(p, tf.int64)
+            begin, end = (size * p) // replicas, (size * (p + 1)) // replicas
+            return tf.nest.map_structure(lambda t: t[begin:end], (x, y))
+
+        def pieces(x: Any, y: Any) -> tf.data.Dataset:
+            return tf.data.Dataset.range(first, first + local).map(lambda p: piece(p, x, y))
+
+        return batches.flat_map(pieces).prefetch(tf.data.AUTOTUNE)
+
+    return strategy.distribute_datasets_from_function(per_worker)

@@ -74,8 +74,12 @@ def load_served(target: Path, spec: Spec | None = None, batch_size: int | None =
     if spec is None and (path.parent / "spec.yaml").is_file():
         spec = load(path.parent / "spec.yaml")
     if spec is None:
-        notes.append(f"no spec.yaml beside {shown(path)}: pixels scaled to 0–1 (give --spec for the spec's preprocessing)")
-    units = int(next(iter(model.output.values())).shape[-1] if isinstance(model.output, dict) else model.output.shape[-1])
+        notes.append(
+            f"no spec.yaml beside {shown(path)}: pixels scaled to 0–1 (give --spec for the spec's preprocessing)"
+        )
+    units = int(
+        next(iter(model.output.values())).shape[-1] if isinstance(model.output, dict) else model.output.shape[-1]
+    )
     classes = _classes(path.parent / "classes.json", units) or [str(i) for i in range(units)]
     training = spec.training if spec is not None else None
     batch = batch_size or (training.batch_size if training is not None else 32)
@@ -96,7 +100,9 @@ def _classes(path: Path, units: int) -> list[str] | None:
     return names
 
 
-def source_of(data: ImageFolder | Arrays, served: Served, budget: DataBudget, skip_bad: bool, say: Any) -> pipeline.Source:
+def source_of(
+    data: ImageFolder | Arrays, served: Served, budget: DataBudget, skip_bad: bool, say: Any
+) -> pipeline.Source:
     if isinstance(data, Arrays):
         return pipeline.load_arrays(data.x, data.y, served.shape)
     return pipeline.load_folder(data, served.shape, budget, skip_bad, say)
@@ -114,9 +120,7 @@ def evaluate(served: Served, source: pipeline.Source) -> dict[str, Any]:
     if len(served.classes) > 5:
         top5 = np.argsort(-probs, axis=1, kind="stable")[:, :5]
         result["top5_accuracy"] = float((top5 == labels[:, None]).any(axis=1).mean())
-    result["per_class"] = {
-        served.classes[c]: float(correct[labels == c].mean()) for c in sorted(set(labels.tolist()))
-    }
+    result["per_class"] = {served.classes[c]: float(correct[labels == c].mean()) for c in sorted(set(labels.tolist()))}
     result["count"] = int(len(labels))
     return result
 

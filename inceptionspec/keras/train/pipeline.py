@@ -121,11 +121,16 @@ def load_folder(
         if images is not None:
             images[index] = batch
     if not good.all():
-        bad = [Problem(folder.files[i], "not a readable image (TensorFlow cannot decode it)") for i in np.flatnonzero(~good)]
+        bad = [
+            Problem(folder.files[i], "not a readable image (TensorFlow cannot decode it)")
+            for i in np.flatnonzero(~good)
+        ]
         if not skip_bad:
             raise DataError(bad, "--skip-bad-images leaves such files out (and counts them)")
         folder.skipped += bad
-    report(f"decoded {int(good.sum()):,} images in {time.monotonic() - start:.1f} s" + (", kept in memory" if keep else ""))
+    report(
+        f"decoded {int(good.sum()):,} images in {time.monotonic() - start:.1f} s" + (", kept in memory" if keep else "")
+    )
     labels = np.asarray(folder.labels, np.int64)[good]
     files = [str(f) for f, ok in zip(folder.files, good, strict=True) if ok]
     folder.keep(list(good))

@@ -65,7 +65,9 @@ class State:
             data = json.loads(path.read_text(encoding="utf-8"))
             return cls(**data)
         except (ValueError, TypeError) as exc:
-            raise UsageError(f"{shown(path)}: not a run's state ({exc}); remove the run directory to start over") from None
+            raise UsageError(
+                f"{shown(path)}: not a run's state ({exc}); remove the run directory to start over"
+            ) from None
 
     def write(self, run: Path) -> None:
         (run / STATE).parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +137,9 @@ def plot_curves(rows: list[dict[str, Any]], path: Path, title: str) -> None:
         for prefix, style in (("", "-"), ("val_", "--")):
             values = [r.get(prefix + metric) for r in rows]
             if any(v is not None for v in values):
-                axis.plot(epochs, values, style, marker="o", markersize=3, label=f"{'validation' if prefix else 'training'}")
+                axis.plot(
+                    epochs, values, style, marker="o", markersize=3, label=f"{'validation' if prefix else 'training'}"
+                )
         axis.set_xlabel("epoch")
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)

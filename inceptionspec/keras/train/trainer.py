@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -28,9 +29,9 @@ from inceptionspec.keras.build import build_model
 from inceptionspec.keras.inference import inference_model, training_only_heads
 from inceptionspec.keras.train import pipeline
 from inceptionspec.keras.train.callbacks import EpochSeeds, Recorder, save_keras
-from inceptionspec.keras.train.distribute import Cluster, every_value, make_strategy
-from inceptionspec.keras.train.schedules import learning_rate
+from inceptionspec.keras.train.distribute import Cluster, every_value, make_strategy, split_batches
 from inceptionspec.keras.train.run import STATE, State, choose, fingerprint, write_atomic
+from inceptionspec.keras.train.schedules import learning_rate
 from inceptionspec.keras.training import compile_for_training
 from inceptionspec.keras.weights import load_weights_source, transfer_weights
 from inceptionspec.lang.models import Spec, Training
@@ -65,7 +66,9 @@ class Request:
         """What makes a second invocation the same run (and so continue it)."""
 
         def where(data: ImageFolder | Arrays | None) -> str | None:
-            return None if data is None else str(Path(data.root if isinstance(data, ImageFolder) else data.path).resolve())
+            return (
+                None if data is None else str(Path(data.root if isinstance(data, ImageFolder) else data.path).resolve())
+            )
 
         return {
             "spec": dump(self.spec),
@@ -91,6 +94,8 @@ def _source(data: ImageFolder | Arrays, request: Request, say: Callable[[str], N
 def train(request: Request, say: Callable[[str], None]) -> dict[str, Any]:
     """Run (or continue) the training run; returns what ``metrics.json`` holds."""
     spec, cluster = request.spec, request.cluster
+    if os.environ.get("INCEPTIONSPEC_TRACEBACK"):
+        keras.config.disable_traceback_filtering()  # the whole trace, for a bug report
     strategy, strategy_name = make_strategy(request.strategy, cluster)
     if request.deterministic:
         keras.utils.set_random_seed(request.seed)
@@ -123,8 +128,10 @@ def train(request: Request, say: Callable[[str], None]) -> dict[str, Any]:
             f"the workers' run directories stop at different epochs ({', '.join(map(str, done))}): "
             "each worker continues from its own RUN_DIR, which must survive the restart"
         )
-    print_(f"{'continuing' if state.epoch else 'starting'} {shown(run)} with {strategy_name} "
-           f"({strategy.num_replicas_in_sync} replica{'s' if strategy.num_replicas_in_sync > 1 else ''})")
+    print_(
+        f"{'continuing' if state.epoch else 'starting'} {shown(run)} with {strategy_name} "
+        f"({strategy.num_replicas_in_sync} replica{'s' if strategy.num_replicas_in_sync > 1 else ''})"
+    )
 
     # Data: decoded once, bad files found before the first step.
     source = _source(request.data, request, print_)
@@ -167,11 +174,19 @@ def train(request: Request, say: Callable[[str], None]) -> dict[str, Any]:
     train_data = pipeline.training_dataset(source, batch, request.seed, state.epoch, epochs, prep, aug, targets)
     val_data = pipeline.plain_dataset(val_source, batch, prep, targets) if val_source is not None else None
 
+    if strategy_name == "multi-worker":
+        with strategy.scope():
+            _multi_worker_fit(model, strategy, next(iter(train_data)))
+        train_data = split_batches(strategy, train_data)
+        val_data = split_batches(strategy, val_data) if val_data is not None else None
+
     recorder = Recorder(root, state, main, rate, len(source), spec.name, write_outputs=cluster.chief)
     callbacks: list[keras.callbacks.Callback] = [EpochSeeds(request.seed), recorder]
     if cluster.chief:
         callbacks.append(
-            keras.callbacks.TensorBoard(str(run / "tensorboard"), update_freq="epoch", write_graph=False, profile_batch=0)
+            keras.callbacks.TensorBoard(
+                str(run / "tensorboard"), update_freq="epoch", write_graph=False, profile_batch=0
+            )
         )
     recorder.publish()  # a continued run's history.csv holds exactly the committed epochs
     if state.epoch < epochs:
@@ -180,12 +195,41 @@ def train(request: Request, say: Callable[[str], None]) -> dict[str, Any]:
             epochs=epochs,
             initial_epoch=state.epoch,
             steps_per_epoch=steps,
+            shuffle=False,  # the data set shuffles itself, by (seed, epoch)
             validation_data=val_data,
+            validation_steps=math.ceil(len(val_source) / batch) if val_source is not None else None,
             callbacks=callbacks,
             # the bar on a terminal; one line per epoch in a log file
             verbose=(1 if sys.stdout.isatty() else 2) if cluster.chief and not request.quiet else 0,
         )
     return finish(model, run, root, state, request, strategy_name, len(source), len(val_source or []), classes)
+
+
+def _multi_worker_fit(model: keras.Model, strategy: tf.distribute.Strategy, batch: Any) -> None:
+    """Make ``fit`` work under MultiWorkerMirroredStrategy, which Keras 3 (3.15 still) breaks in two
+    places (keras-team/keras#20585): before the first step it reduces a whole nested batch with
+    ``strategy.reduce``, and after each step it reduces the scalar logs along an axis they do not
+    have. So: build the model's metrics, losses and optimizer from one local batch and skip that
+    first reduction, and give ``fit`` step functions that average the logs over the replicas."""
+    model._symbolic_build(data_batch=batch)  # noqa: SLF001
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None  # noqa: SLF001
+
+    def steps(step: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        @tf.function(reduce_retracing=True)
+        def one(data: Any) -> Any:
+            logs = strategy.run(step, args=(data,))
+            return tf.nest.map_structure(lambda v: strategy.reduce("MEAN", v, axis=None), logs)
+
+        def function(iterator: Any) -> Any:
+            data = iterator.get_next_as_optional()  # every worker agrees when the data ends
+            if not data.has_value():
+                raise StopIteration
+            return one(data.get_value())
+
+        return function
+
+    model.train_function = steps(model.train_step)
+    model.test_function = steps(model.test_step)
 
 
 def finish(
@@ -230,4 +274,3 @@ def finish(
     if not request.cluster.chief:
         shutil.rmtree(root, ignore_errors=True)
     return metrics
-
