@@ -78,6 +78,20 @@ def main() -> None:
     timer = EpochTimer()
     model.fit(one, epochs=3, steps_per_epoch=steps, callbacks=[timer], verbose=0)
     result["compute_images_per_second"] = batch_n * steps * 2 / sum(timer.seconds[1:])
+
+    # inceptionspec's own pipeline (what `train` feeds fit), in this process, right after: the
+    # share of its step time spent waiting for input, against the compute-only steps above.
+    from inceptionspec.data import DataBudget
+    from inceptionspec.data.read import read_data
+    from inceptionspec.keras.train import pipeline
+
+    folder = read_data(data, DataBudget(), classes=spec.classes)
+    source = pipeline.load_folder(folder, tuple(spec.input), DataBudget(), False, lambda text: None)
+    heads = pipeline.Targets(list(model.output), spec.classes, one_hot=True)
+    ours = pipeline.training_dataset(source, batch_n, 0, 0, 3, prep, spec.training.augmentation, heads)
+    timer = EpochTimer()
+    model.fit(ours, epochs=3, steps_per_epoch=steps, callbacks=[timer], verbose=0)
+    result["pipeline_images_per_second"] = len(files) * 2 / sum(timer.seconds[1:])
     Path(out).write_text(json.dumps(result), encoding="utf-8")
 
 
