@@ -8,6 +8,7 @@ run is continued, and ``fit`` with the callbacks that make the run directory.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -182,12 +183,14 @@ def train(request: Request, say: Callable[[str], None]) -> dict[str, Any]:
 
     recorder = Recorder(root, state, main, rate, len(source), spec.name, write_outputs=cluster.chief)
     callbacks: list[keras.callbacks.Callback] = [EpochSeeds(request.seed), recorder]
-    if cluster.chief:
+    if cluster.chief and importlib.util.find_spec("tensorboard") is not None:
         callbacks.append(
             keras.callbacks.TensorBoard(
                 str(run / "tensorboard"), update_freq="epoch", write_graph=False, profile_batch=0
             )
         )
+    elif cluster.chief:
+        print_("no TensorBoard logs: `pip install tensorboard` for them")
     recorder.publish()  # a continued run's history.csv holds exactly the committed epochs
     if state.epoch < epochs:
         model.fit(
