@@ -25,6 +25,8 @@ _API = {
     "Resolved": "lang.pipeline",
     "build_model": "keras",
     "compile_for_training": "keras",
+    "inference_model": "keras",
+    "targets": "keras",
     "transfer_weights": "keras",
     "CUSTOM_OBJECTS": "keras",
     "export_model": "keras.export",
@@ -46,8 +48,10 @@ __all__ = [
     "dump",
     "export_model",
     "fold_batch_norm",
+    "inference_model",
     "load",
     "resolve",
+    "targets",
     "transfer_weights",
 ]
 
