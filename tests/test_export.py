@@ -175,11 +175,18 @@ def test_a_fixed_batch_is_part_of_the_artifact(small, tmp_path):
     assert [d.dim_value for d in dims] == [4, 33, 31, 3]
 
 
-def test_inference_model_keeps_the_named_heads_only(small):
+def test_with_heads_keeps_the_named_heads_only(small):
     spec, _ = small
     full = build_model(str(spec), include_aux=True)
     assert list(with_heads(full, ["main"]).output) == ["main"]
     assert list(with_heads(full).output) == ["main", "aux"]
+
+
+@needs_export_extra
+def test_export_model_leaves_training_only_heads_out(small, tmp_path):
+    spec, _ = small
+    report = export_model(build_model(str(spec), include_aux=True), tmp_path / "m.onnx", "onnx")
+    assert report.heads == ["main"] and report.check.passed
 
 
 # --- the command --------------------------------------------------------------------------
@@ -245,13 +252,16 @@ def test_cli_exports_a_spec_with_folded_batch_norms_and_no_batch_norm_node_left(
 
 
 @needs_export_extra
-def test_cli_exports_a_keras_file_and_keeps_its_heads(small, tmp_path):
+def test_cli_exports_a_keras_file_without_its_training_only_heads(small, tmp_path):
     spec, _ = small
     build_model(str(spec), include_aux=True).save(tmp_path / "m.keras")
-    result = invoke("export", tmp_path / "m.keras", "--format", "saved_model", "--batch", "2", "--no-check")
+    out = tmp_path / "m_saved_model"
+    result = invoke("export", tmp_path / "m.keras", "--format", "saved_model", "--batch", "2", "--no-check", "-o", out)
     assert result.exit_code == 0, result.output
-    assert "outputs: aux, main, batch 2" in result.output or "outputs: main, aux, batch 2" in result.output
+    assert "outputs: main, batch 2" in result.output  # `aux` is marked training-only in the file
     assert "check:" not in result.output
+    serve = __import__("tensorflow").saved_model.load(str(out)).signatures["serving_default"]
+    assert list(serve.structured_outputs) == ["main"]
 
 
 @needs_export_extra

@@ -63,7 +63,7 @@ def export(
     max_params: int | None,
     allow_outside_extends: bool,
 ) -> None:
-    """Export a spec (training-only heads left out) or a .keras model for another runtime.
+    """Export a spec or a .keras model for another runtime (training-only heads left out).
 
     The artifact runs without inceptionspec. After writing, the command loads it in its own runtime
     (ONNX Runtime, tf.saved_model.load, the LiteRT interpreter), runs a random batch through it and
@@ -122,7 +122,7 @@ def _graph(source: str, sets: tuple[str, ...], max_params: int | None, allow_out
 
 
 def _model(source: str, graph: Any, seed: int, status: Any) -> tuple[Any, str, list[str] | None]:
-    """The Keras model to export, its name, and the heads to keep (None: all)."""
+    """The Keras model to export, its name, and the heads to keep (None: all but training-only ones)."""
     if graph is None:
         from inceptionspec.keras import load_weights_source
 

@@ -22,6 +22,7 @@ import numpy as np
 from inceptionspec.keras.export import to_litert, to_onnx, to_saved_model
 from inceptionspec.keras.export.format import INSTALL, ExportError, Format, MissingDependency, Runner
 from inceptionspec.keras.fold import FoldReport, fold_batch_norm
+from inceptionspec.keras.inference import inference_model
 from inceptionspec.keras.parity import as_outputs, worst_relative_error
 
 #: Every export format, by the name ``--format`` takes.
@@ -136,9 +137,9 @@ def export_model(
 ) -> ExportReport:
     """Write ``model`` as a ``format`` artifact at ``path`` and (``check``) verify it.
 
-    ``heads`` keeps only those outputs (pass the inference heads: training-only ones have no place
-    in a deployed model). ``fold_bn`` folds every conv → batch-norm pair first; the check compares
-    the artifact with the unfolded model, so it covers the fold too."""
+    Training-only heads are left out (:func:`~inceptionspec.inference_model`); ``heads`` keeps only
+    those outputs. ``fold_bn`` folds every conv → batch-norm pair first; the check compares the
+    artifact with the unfolded model, so it covers the fold too."""
     fmt = get_format(format)
     fmt.require()
     if keras.backend.backend() != "tensorflow":
@@ -149,7 +150,7 @@ def export_model(
     if batch is not None and batch < 1:
         raise ExportError(f"--batch must be at least 1, not {batch}")
     path = Path(path)
-    reference = with_heads(model, heads)
+    reference = with_heads(inference_model(model), heads)
     exported, fold = fold_batch_norm(reference) if fold_bn else (reference, None)
     fmt.write(exported, path, batch)
     report = ExportReport(path, fmt, fold, heads=list(reference.output))
