@@ -135,6 +135,8 @@ def render(results: dict[str, Any], machine: dict[str, Any]) -> str:
         f"load average at start {machine['loadavg_start']} · commit {str(machine['git_commit'])[:10]}"
         f"{' (dirty)' if machine['git_dirty'] else ''}",
         "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if v),
+        *([f"PYTHONPATH={machine['env']['PYTHONPATH']}", ""] if machine["env"].get("PYTHONPATH") else [""]),
         f"## Start-up per Keras backend ({results.get('startup_model', 'googlenet')}, fresh process each)",
         "",
         "| backend | import s | first build s | first call s (batch 1) | steady ms (batch 1, min) | second build s |",
@@ -192,6 +194,8 @@ def main(argv: list[str]) -> int:
     machine["command"] = machine["command"].replace(" -m bench", " -m bench.deploy", 1)
     for dist in ("jax", "torch", "tf2onnx", "onnxruntime", "ai-edge-litert"):
         machine["versions"][dist] = _version(dist)
+    if os.environ.get("PYTHONPATH"):
+        machine["env"]["PYTHONPATH"] = os.environ["PYTHONPATH"]
     with tempfile.TemporaryDirectory() as tmp:
         results = measure(args, Path(tmp))
     results["startup_model"] = args.startup_model
