@@ -39,8 +39,6 @@ class MissingDependency(ExportError):
 @dataclass(frozen=True)
 class Format:
     name: str
-    #: One line for help texts and docs.
-    description: str
     #: Appended to the model name for the default output path ("" for a directory).
     suffix: str
     #: The ``format`` argument of ``keras.Model.export``.

@@ -26,7 +26,6 @@ def load(path: Path) -> Runner:
 
 FORMAT = Format(
     name="litert",
-    description="LiteRT / TensorFlow Lite flatbuffer (.tflite) for phones and edge devices",
     suffix=".tflite",
     keras_format="litert",
     runtime="the LiteRT interpreter",

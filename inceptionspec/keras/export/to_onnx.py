@@ -24,7 +24,6 @@ def load(path: Path) -> Runner:
 
 FORMAT = Format(
     name="onnx",
-    description="ONNX file (.onnx) for ONNX Runtime and other ONNX runtimes",
     suffix=".onnx",
     keras_format="onnx",
     runtime="ONNX Runtime",

@@ -23,7 +23,6 @@ def load(path: Path) -> Runner:
 
 FORMAT = Format(
     name="saved_model",
-    description="TensorFlow SavedModel directory (signature serving_default) for TF Serving",
     suffix="",
     keras_format="tf_saved_model",
     runtime="tf.saved_model.load",
