@@ -57,7 +57,7 @@ PARAM_PATTERN = r"^\$[A-Za-z_][A-Za-z0-9_]*$"
 #: Upper bounds at or above this are limits against runaway specs, not design choices; the page
 #: mentions them once instead of in every row.
 CAP = 100_000
-NAME_PATTERN = "^[A-Za-z0-9_]+$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*(?:_[A-Za-z0-9-]+)*$"  # inceptionspec.core.names
 
 #: Descriptions for keys whose model field has none (the model's own description wins as soon as
 #: it is written). A test checks that every key named here exists in the schema.
@@ -237,7 +237,7 @@ class _Reference:
             return "mapping"
         if kind == "string":
             if s.get("pattern") == NAME_PATTERN:
-                return "name (letters, digits, `_`)"
+                return "*name*"
             return "string"
         if kind in ("integer", "number"):
             bounds = []
@@ -296,8 +296,9 @@ class _Reference:
             "the keys the loader accepts. [The spec language](../language.md) explains how they fit together.",
             "",
             "Types: `$param` means a template parameter may stand for the value (inside a template); "
-            "*name* is letters, digits and `_`, at most 64 characters. Sizes are at most 100,000 and counts "
-            "at most 10⁹, limits against runaway specs that the tables leave out.",
+            "*name* is letters, digits and `-`, joined by single `_` (never at either end), at most 64 "
+            "characters: one part of a layer's spec path (`inception_4c.3x3.conv`). Sizes are at most "
+            "100,000 and counts at most 10⁹, limits against runaway specs that the tables leave out.",
             "",
             "## The top level { #def-spec }",
             "",

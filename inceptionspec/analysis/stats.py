@@ -16,7 +16,7 @@ from typing import Any
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import SpecError
 from inceptionspec.ir import INPUT, Graph, lower
-from inceptionspec.lang.models import Spec
+from inceptionspec.lang.expanded import ExpandedSpec
 from inceptionspec.ops import Shape
 
 
@@ -192,10 +192,10 @@ def analyze_graph(graph: Graph, budget: Budget | None = None) -> Analysis:
 
 
 def analyze(
-    spec: Spec | str, include_aux: bool = True, budget: Budget | None = None, overrides: Any = None
+    spec: ExpandedSpec | str, include_aux: bool = True, budget: Budget | None = None, overrides: Any = None
 ) -> Analysis:
-    """Analyse a spec (a loaded :class:`Spec`, a path or a shipped name)."""
-    if not isinstance(spec, Spec):
+    """Analyse a spec (a spec as ``load`` returns it, a path or a shipped name)."""
+    if not isinstance(spec, ExpandedSpec):
         from inceptionspec.lang.pipeline import load
 
         spec = load(spec, overrides, budget)

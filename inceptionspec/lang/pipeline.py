@@ -15,6 +15,7 @@ import yaml
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Loc
 from inceptionspec.lang.expand import expand
+from inceptionspec.lang.expanded import ExpandedSpec
 from inceptionspec.lang.loader import LocDict, located, to_plain
 from inceptionspec.lang.models import Spec
 from inceptionspec.lang.resolve import SpecText, apply_overrides, parse_set, read
@@ -42,7 +43,7 @@ def resolved_document(
     doc = apply_overrides(doc, None, _edits(overrides))
     fallback = doc.loc or Loc(str(source), 1, 1)
     templates = set(doc.get("templates") or {}) if isinstance(doc.get("templates"), dict) else set()
-    validate(Spec, doc, fallback, {"templates": templates}, partial=True)
+    validate(Spec, doc, fallback, {"templates": templates})
     return doc
 
 
@@ -53,16 +54,14 @@ def expanded_document(
     return expand(resolved_document(source, overrides, budget), budget)
 
 
-def load(source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None) -> Spec:
+def load(source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None) -> ExpandedSpec:
     """Load a spec (a path or a shipped name), fully resolved and validated.
 
     ``overrides`` are applied after the file's own: a mapping ``{path: value}``
     or ``--set`` strings ``"path=value"``.  Raises :class:`SpecError`.
     """
     doc = expanded_document(source, overrides, budget)
-    spec = validate(Spec, doc, doc.loc or Loc(str(source), 1, 1), {"templates": set()})
-    assert spec is not None
-    return spec
+    return validate(ExpandedSpec, doc, doc.loc or Loc(str(source), 1, 1))
 
 
 class _Flow(dict):
