@@ -11,8 +11,9 @@ from typing import Any
 from inceptionspec.core.errors import Loc
 from inceptionspec.core.names import SpecPath
 from inceptionspec.lang.expanded import ExpandedSpec
+from inceptionspec.lang.models import ResidualArgs
 from inceptionspec.lang.tree import Tree
-from inceptionspec.ops import Op, Shape
+from inceptionspec.ops import Op, Shape, residual_add
 
 INPUT = "input"
 
@@ -55,19 +56,17 @@ class Unit:
     """What the spec writes as one thing: an op (a conv with its batch norm and activation)
     or a block's merge (concat, or projection + scaled add + activation).
 
-    ``written`` and ``parts`` are what the diff compares (:meth:`Op.written`, :meth:`Op.parts`);
-    ``op`` is the written op (None for a merge)."""
+    ``op`` is the written op (None for a merge); ``residual`` a residual merge's settings.
+    ``written`` and ``parts`` are what the diff compares (:meth:`Op.written`, :meth:`Op.parts`)."""
 
     path: SpecPath
     kind: str
-    label: str
-    written: Mapping[str, Any]
-    parts: Mapping[str, str]
     layers: tuple[str, ...]
     roles: tuple[str, ...]
     block: str
     loc: Loc
     op: Op | None = None
+    residual: ResidualArgs | None = None
     head: str | None = None
 
     @property
@@ -80,6 +79,25 @@ class Unit:
             if its_role == role:
                 return layer
         return None
+
+    @cached_property
+    def label(self) -> str:
+        if self.op is not None:
+            return self.op.describe()
+        if self.residual is None:
+            return "concat"
+        activation = "" if self.residual.activation == "none" else f" {self.residual.activation}"
+        return residual_add(self.residual.scale).describe() + activation
+
+    @cached_property
+    def written(self) -> Mapping[str, Any]:
+        if self.op is not None:
+            return self.op.written()
+        return {} if self.residual is None else self.residual.model_dump()
+
+    @cached_property
+    def parts(self) -> Mapping[str, str]:
+        return {} if self.op is None else self.op.parts()
 
 
 @dataclass(frozen=True)

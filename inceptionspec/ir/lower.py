@@ -9,6 +9,8 @@ a layer whose input already failed is skipped silently, as its error would only 
 
 from __future__ import annotations
 
+from typing import Any
+
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import UNKNOWN_LOC, Collector, Loc, SpecError, did_you_mean
 from inceptionspec.core.names import SpecPath
@@ -65,27 +67,14 @@ class _Lowering:
             raise SpecError.at(loc, f"the network has more than {self.budget.max_layers} layers")
         return name
 
-    def unit(
-        self, path: SpecPath, kind: str, label: str, written: dict, parts: dict, op: Op | None, first: int
-    ) -> None:
+    def unit(self, path: SpecPath, kind: str, first: int, op: Op | None = None, residual: Any = None) -> None:
         """Record the layers added since index ``first`` of :attr:`layers` as one unit."""
         members = self.layers[first:]
         if members:
-            self.units.append(
-                Unit(
-                    path,
-                    kind,
-                    label,
-                    written,
-                    parts,
-                    tuple(m.name for m in members),
-                    tuple(m.role for m in members),
-                    members[0].block,
-                    members[0].loc,
-                    op,
-                    members[0].head,
-                )
-            )
+            head = members[0]
+            names = tuple(m.name for m in members)
+            roles = tuple(m.role for m in members)
+            self.units.append(Unit(path, kind, names, roles, head.block, head.loc, op, residual, head.head))
 
     def lower_op(self, node: OpNode, x: str, block: str, head: str | None) -> str:
         op = node.op
@@ -94,7 +83,7 @@ class _Lowering:
         for part in op.lower():
             path = node.path if part.name is None else node.path / part.name
             x = self.add(path, part.op, [x], block, loc, head, node.path, part.role)
-        self.unit(node.path, op.kind, op.describe(), op.written(), op.parts(), op, first)
+        self.unit(node.path, op.kind, first, op=op)
         return x
 
     def lower_items(self, nodes: tuple[ItemNode, ...], x: str, block: str | None, head: str | None) -> str:
@@ -130,7 +119,7 @@ class _Lowering:
         residual = node.residual
         if residual is None:
             out = merge(CONCAT, concat(), outs, CONCAT)
-            self.unit(unit, "concat", "concat", {}, {}, None, first)
+            self.unit(unit, "concat", first)
             return out
         merged = outs[0] if len(outs) == 1 else merge(CONCAT, concat(), outs, CONCAT)
         if residual.projection:
@@ -140,10 +129,7 @@ class _Lowering:
         out = merge(ADD, residual_add(residual.scale), [x, merged], ADD)
         if residual.activation != "none":
             out = merge(residual.activation, activation(residual.activation), [out], ACT)
-        label = residual_add(residual.scale).describe() + (
-            "" if residual.activation == "none" else f" {residual.activation}"
-        )
-        self.unit(unit, "residual", label, residual.model_dump(), {}, None, first)
+        self.unit(unit, "residual", first, residual=residual)
         return out
 
     # Heads and outputs ---------------------------------------------------------------------

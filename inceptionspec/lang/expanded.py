@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag
+from typing_extensions import TypeAliasType
 
 from inceptionspec.lang.models import Head, ResidualArgs, Spec, body_tag
 from inceptionspec.lang.node import Node
@@ -26,14 +27,15 @@ class ResidualMerge(Node):
     residual: ResidualArgs
 
 
-Merge = Literal["concat"] | ResidualMerge
+# Types used in several places are aliases: pydantic builds each once per validator.
+Merge = TypeAliasType("ExpandedMerge", Literal["concat"] | ResidualMerge)
 
 
 class InlineBlock(Node):
     """Parallel branches merged by concatenation or a scaled residual add."""
 
     kind: str | None = None
-    branches: Annotated[dict[Name, Annotated[list[Item], Field(min_length=1)]], Field(min_length=1)]
+    branches: Annotated[dict[Name, Items], Field(min_length=1)]
     merge: Merge = "concat"
 
 
@@ -41,7 +43,7 @@ class SequenceBlock(Node):
     """Items applied one after the other."""
 
     kind: str | None = None
-    layers: Annotated[list[Item], Field(min_length=1)]
+    layers: Items
 
 
 def _block_body_tag(value: Any) -> str | None:
@@ -49,16 +51,19 @@ def _block_body_tag(value: Any) -> str | None:
     return tag if tag != "call" else None
 
 
-BlockBody = Annotated[
-    Annotated[InlineBlock, Tag("inline")] | Annotated[SequenceBlock, Tag("sequence")],
-    Discriminator(
-        _block_body_tag,
-        custom_error_type="block_body",
-        custom_error_message="an expanded block has `branches` or `layers`",
-    ),
-]
+BlockBody = TypeAliasType(
+    "ExpandedBlockBody",
+    Annotated[
+        Annotated[InlineBlock, Tag("inline")] | Annotated[SequenceBlock, Tag("sequence")],
+        Discriminator(
+            _block_body_tag,
+            custom_error_type="block_body",
+            custom_error_message="an expanded block has `branches` or `layers`",
+        ),
+    ],
+)
 
-BlockItem = Annotated[dict[Name, BlockBody], Field(min_length=1, max_length=1)]
+BlockItem = TypeAliasType("ExpandedBlockItem", Annotated[dict[Name, BlockBody], Field(min_length=1, max_length=1)])
 
 
 def item_tag(value: Any) -> str | None:
@@ -68,26 +73,27 @@ def item_tag(value: Any) -> str | None:
     return key if key in USER_OPS else "block"
 
 
-Item = Annotated[
-    Union[  # noqa: UP007 - built from the op table
-        tuple(
-            [Annotated[BlockItem, Tag("block")]]
-            + [
-                Annotated[Annotated[dict[Literal[kind], op], Field(min_length=1, max_length=1)], Tag(kind)]  # type: ignore[valid-type]
-                for kind, op in USER_OPS.items()
-            ]
-        )
-    ],
-    Discriminator(
-        item_tag,
-        custom_error_type="item",
-        custom_error_message="an item is a one-key mapping: `- conv: {...}` for an op, `- name: {...}` for a block",
-    ),
+#: An op item is a one-key mapping to the concrete op: no wrapper model (one fewer class per op).
+_OP_ITEMS = [
+    Annotated[Annotated[dict[Literal[kind], op], Field(min_length=1, max_length=1)], Tag(kind)]  # type: ignore[valid-type]
+    for kind, op in USER_OPS.items()
 ]
+Item = TypeAliasType(
+    "ExpandedItem",
+    Annotated[
+        Union[tuple([Annotated[BlockItem, Tag("block")], *_OP_ITEMS])],  # noqa: UP007 - built from the op table
+        Discriminator(
+            item_tag,
+            custom_error_type="item",
+            custom_error_message="an item is a one-key mapping: `- conv: {...}` for an op, `- name: {...}` for a block",
+        ),
+    ],
+)
+Items = TypeAliasType("ExpandedItems", Annotated[list[Item], Field(min_length=1)])
 
 
 class ExpandedHead(Head):
-    layers: Annotated[list[Item], Field(min_length=1)]
+    layers: Items
     defaults: None = None  # type: ignore[assignment]
 
 

@@ -30,11 +30,12 @@ from pydantic import (
 )
 from pydantic.json_schema import GetJsonSchemaHandler, JsonSchemaValue
 from pydantic_core import core_schema
+from typing_extensions import TypeAliasType
 
 from inceptionspec.core.errors import did_you_mean, one_of
 from inceptionspec.core.names import MAX_NAME_LENGTH, NAME_PATTERN
 from inceptionspec.lang.node import Node
-from inceptionspec.lang.params import ParamName, field_type, wide, widened
+from inceptionspec.lang.params import ALIASES, ParamName, field_type, wide, widened
 from inceptionspec.ops import USER_OPS, Activation, Name, PosInt, Size
 
 __all__ = ["NAME_PATTERN", "Name"]  # re-exported: the docs and the validator's messages use them
@@ -149,7 +150,8 @@ class ResidualMerge(Node):
     residual: widened(ResidualArgs)  # type: ignore[valid-type]
 
 
-Merge = Literal["concat"] | ResidualMerge
+# Types used in several places are aliases: pydantic builds each once per validator.
+Merge = TypeAliasType("Merge", Literal["concat"] | ResidualMerge)
 
 
 class InlineBlock(Node):
@@ -166,7 +168,7 @@ class SequenceBlock(Node):
     """Items applied one after the other."""
 
     kind: str | None = None
-    layers: Annotated[list[Item], Field(min_length=1)]
+    layers: Items
     repeat: PosInt = 1
     defaults: Defaults | None = None
 
@@ -174,32 +176,33 @@ class SequenceBlock(Node):
 class BranchBody(Node):
     """A branch with its own defaults: ``{defaults: {...}, layers: [...]}``."""
 
-    layers: Annotated[list[Item], Field(min_length=1)]
+    layers: Items
     defaults: Defaults | None = None
 
 
-Branch = Annotated[list["Item"], Field(min_length=1)] | BranchBody
-
-BlockBody = Annotated[
-    Annotated[InlineBlock, Tag("inline")]
-    | Annotated[SequenceBlock, Tag("sequence")]
-    | Annotated[TemplateCall, Tag("call")],
-    Discriminator(
-        body_tag,
-        custom_error_type="block_body",
-        custom_error_message="a block is a mapping: a template call, `branches`, or `layers`",
-    ),
-]
+BlockBody = TypeAliasType(
+    "BlockBody",
+    Annotated[
+        Annotated[InlineBlock, Tag("inline")]
+        | Annotated[SequenceBlock, Tag("sequence")]
+        | Annotated[TemplateCall, Tag("call")],
+        Discriminator(
+            body_tag,
+            custom_error_type="block_body",
+            custom_error_message="a block is a mapping: a template call, `branches`, or `layers`",
+        ),
+    ],
+)
 
 
 def _block_item_schema(schema: dict[str, Any]) -> None:
     schema["propertyNames"] = {"pattern": NAME_PATTERN, "maxLength": MAX_NAME_LENGTH, "not": {"enum": sorted(USER_OPS)}}
 
 
-BlockItem = Annotated[
-    dict[Name, BlockBody],
-    Field(min_length=1, max_length=1, json_schema_extra=_block_item_schema),
-]
+BlockItem = TypeAliasType(
+    "BlockItem",
+    Annotated[dict[Name, BlockBody], Field(min_length=1, max_length=1, json_schema_extra=_block_item_schema)],
+)
 
 
 class UnknownOp(Node):
@@ -239,19 +242,25 @@ def item_tag(value: Any) -> str | None:
     return "block"
 
 
-Item = Annotated[
-    Union[  # noqa: UP007 - built from the op table
-        tuple(
-            [Annotated[BlockItem, Tag("block")], Annotated[UnknownOp, Tag("unknown_op")]]
-            + [Annotated[model, Tag(kind)] for kind, model in OP_ITEMS.items()]
-        )
+Item = TypeAliasType(
+    "Item",
+    Annotated[
+        Union[  # noqa: UP007 - built from the op table
+            tuple(
+                [Annotated[BlockItem, Tag("block")], Annotated[UnknownOp, Tag("unknown_op")]]
+                + [Annotated[model, Tag(kind)] for kind, model in OP_ITEMS.items()]
+            )
+        ],
+        Discriminator(
+            item_tag,
+            custom_error_type="item",
+            custom_error_message="an item is a one-key mapping: `- conv: {...}` for an op, `- name: {...}` for a block",
+        ),
     ],
-    Discriminator(
-        item_tag,
-        custom_error_type="item",
-        custom_error_message="an item is a one-key mapping: `- conv: {...}` for an op, `- name: {...}` for a block",
-    ),
-]
+)
+Items = TypeAliasType("Items", Annotated[list[Item], Field(min_length=1)])
+Branch = TypeAliasType("Branch", Items | BranchBody)
+ALIASES.update({alias.__name__: alias for alias in (Merge, BlockBody, BlockItem, Item, Items, Branch)})
 
 
 # --- defaults -----------------------------------------------------------------------
@@ -287,7 +296,7 @@ class Template(Node):
     )
     branches: Annotated[dict[Name, Branch], Field(min_length=1)] | None = None
     merge: Merge = "concat"
-    layers: Annotated[list[Item], Field(min_length=1)] | None = None
+    layers: Items | None = None
     defaults: Defaults | None = None
 
     @model_validator(mode="after")
@@ -303,7 +312,7 @@ class Head(Node):
     tap: str | None = Field(
         None, alias="from", description="Block or layer name it reads; default: the end of `stages`."
     )
-    layers: Annotated[list[Item], Field(min_length=1)]
+    layers: Items
     loss_weight: Annotated[float, Field(ge=0, le=1000)] = 1.0
     training_only: bool = Field(False, description="An auxiliary head, dropped from the inference model.")
     defaults: Defaults | None = None

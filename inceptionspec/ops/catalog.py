@@ -117,7 +117,15 @@ class Conv(Op):
     def lower(self) -> list[Part]:
         if self.norm == "none" and self.activation == "none":
             return [Part("main", self)]
-        conv = self.model_copy(update={"norm": "none", "activation": "none", "bn": _default_bn()})
+        conv = _primitive_conv(
+            self.name,
+            self.filters,
+            _key(self.kernel),
+            _key(self.strides),
+            _key(self.dilation),
+            _key(self.padding),
+            self.bias,
+        )
         norm = act = None
         if self.norm == "bn":
             bn = self.bn
@@ -413,6 +421,31 @@ def projection(filters: int, bias: bool) -> Conv:
 @functools.cache
 def _default_bn() -> BNSettings:
     return BNSettings.model_construct()
+
+
+def _key(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _value(key: Any) -> Any:
+    return list(key) if isinstance(key, tuple) else key
+
+
+@functools.cache
+def _primitive_conv(
+    name: str | None, filters: int, kernel: Any, strides: Any, dilation: Any, padding: Any, bias: bool
+) -> Conv:
+    """The bare conv of a conv with batch norm or an activation (arguments hashable: pairs as tuples)."""
+    return Conv.model_construct(
+        name=name,
+        filters=filters,
+        kernel=_value(kernel),
+        strides=_value(strides),
+        dilation=_value(dilation),
+        padding=_value(padding),
+        bias=bias,
+        bn=_default_bn(),
+    )
 
 
 #: Every op, by kind. Item and defaults models, the schema and the docs are built from this.
