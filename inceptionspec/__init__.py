@@ -21,6 +21,8 @@ _API = {
     "Spec": "lang.models",
     "dump": "lang.pipeline",
     "load": "lang.pipeline",
+    "resolve": "lang.pipeline",
+    "Resolved": "lang.pipeline",
     "build_model": "keras",
     "compile_for_training": "keras",
     "transfer_weights": "keras",
@@ -32,6 +34,7 @@ __all__ = [
     "Diagnostic",
     "Diff",
     "Loc",
+    "Resolved",
     "Spec",
     "SpecError",
     "analyze",
@@ -40,6 +43,7 @@ __all__ = [
     "diff",
     "dump",
     "load",
+    "resolve",
     "transfer_weights",
 ]
 

@@ -109,6 +109,8 @@ class Op(Node):
     internal: ClassVar[bool] = False
     #: Weights that are state, not learnt (batch norm's moving statistics).
     non_trainable: ClassVar[frozenset[str]] = frozenset()
+    #: Arguments the width multiplier scales (`width:`), e.g. a conv's ``filters``.
+    width_scaled: ClassVar[tuple[str, ...]] = ()
 
     name: Name | None = Field(None, description="Layer name; generated from the op kind when omitted.")
 
