@@ -516,7 +516,7 @@ def test_path_at_rev_of_a_child_whose_parent_is_gone_from_the_working_tree(repo)
     (repo / "base.yaml").unlink()
     spec = inceptionspec.load(read_revision(f"{repo / 'child.yaml'}@HEAD"))
     assert spec.name == "child"
-    assert spec.stages[0].conv.filters == 8
+    assert spec.stages[0]["conv"].filters == 8
 
 
 def test_path_at_rev_with_a_parent_missing_at_that_revision_is_located(repo):
