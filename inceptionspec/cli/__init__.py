@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -36,6 +35,8 @@ def _stderr(text: str) -> None:
 def _bug_report(exc: BaseException, spec: object) -> str:
     """What an unexpected exception tells the user: that it is a bug, which spec, where; no traceback
     (``INCEPTIONSPEC_TRACEBACK=1`` adds one, for the bug report)."""
+    import traceback  # a bug report is rare: no start-up cost otherwise
+
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if f"{os.sep}inceptionspec{os.sep}" in f.filename] or frames
     where = f" at {Path(ours[-1].filename).name}:{ours[-1].lineno} in {ours[-1].name}" if ours else ""

@@ -34,8 +34,6 @@ def alias(name: str, value: Any) -> TypeAliasType:
 
 #: A template parameter reference: ``$n3x3``.
 PARAM_PATTERN = r"^\$[A-Za-z_][A-Za-z0-9_]*$"
-"""A template parameter (``$n3x3``); only meaningful inside a template (``$classes`` anywhere)."""
-
 
 ParamRef = alias("ParamRef", Annotated[str, StringConstraints(pattern=PARAM_PATTERN)])
 """A template parameter (``$n3x3``); only meaningful inside a template (``$classes`` anywhere)."""

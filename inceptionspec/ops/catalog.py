@@ -438,7 +438,7 @@ def _value(key: Any) -> Any:
     return list(key) if isinstance(key, tuple) else key
 
 
-@functools.cache
+@functools.lru_cache(maxsize=4096)  # bounded: sweeps make many distinct convs
 def _primitive_conv(
     name: str | None, filters: int, kernel: Any, strides: Any, dilation: Any, padding: Any, bias: bool
 ) -> Conv:
