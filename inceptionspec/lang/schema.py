@@ -16,7 +16,7 @@ from inceptionspec.lang.models import Spec
 from inceptionspec.lang.params import required_fields
 from inceptionspec.ops import USER_OPS, base
 
-SCHEMA_ID = "https://inceptionspec.dev/schema/v1.json"
+SCHEMA_ID = "urn:inceptionspec:schema:v1"  # an identifier, not a location: the file ships with the package
 
 
 def schema() -> dict[str, Any]:
