@@ -224,3 +224,10 @@ def test_head_and_template_names_follow_the_scheme_too(write_spec):
         inceptionspec.load(str(path))
     assert sorted(d.loc.line for d in err.value.errors) == [6, 11]
     assert all(NAME_RULE in d.message for d in err.value.errors)
+
+
+def test_an_unknown_key_in_a_written_op_names_the_op_by_kind(write_spec):
+    path = write_spec(HEADER + "stages:\n  - conv: {filters: 8, kernel: 3, fitlers: 2}\n")
+    expected = r"spec.yaml:6:35: unknown key `fitlers` in `conv` \(did you mean `filters`\?\)"
+    with pytest.raises(SpecError, match=expected):
+        inceptionspec.load(str(path))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import types
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, StringConstraints, create_model
 from pydantic.fields import FieldInfo
@@ -99,6 +99,8 @@ def widened(model: type[BaseModel]) -> type[Node]:
         else:
             default = {"default": field.default}
         fields[name] = (wide(field_type(field)), Field(**default, alias=field.alias, description=field.description))
+    if isinstance(getattr(model, "kind", None), str):  # an op: messages name it by kind (`conv`)
+        fields["kind"] = (ClassVar[str], model.kind)  # type: ignore[attr-defined]
     return create_model(model.__name__, __base__=Node, __doc__=model.__doc__, __module__=__name__, **fields)
 
 
