@@ -144,3 +144,12 @@ def test_every_keras_layer_name_is_a_backend_name_that_maps_back_to_the_ir(tmp_p
     # The rest are explicit padding layers, each named as a part of the IR layer it serves.
     assert {path.parent for path in paths - ir} <= ir and {path.name for path in paths - ir} == {"pad"}
     assert all(is_name(part) for path in paths for part in path.parts)
+
+
+def test_every_subpackage_is_packaged():
+    """A non-editable install ships only the packages pyproject.toml lists."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert on_disk - listed == set()

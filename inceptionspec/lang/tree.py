@@ -8,12 +8,13 @@ walk this tree; nothing else decodes items.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from inceptionspec.core.errors import Loc
 from inceptionspec.core.names import ROOT, SpecPath
-from inceptionspec.lang.expanded import ExpandedSpec, InlineBlock, ResidualMerge
+from inceptionspec.lang.expanded import ExpandedSpec, InlineBlock, ResidualMerge, SequenceBlock
 from inceptionspec.lang.models import ResidualArgs
 from inceptionspec.ops import Op
 
@@ -126,3 +127,23 @@ def walk(nodes: tuple[ItemNode, ...]) -> list[ItemNode]:
             for branch in node.branches:
                 out += walk(branch.items)
     return out
+
+
+def map_ops(spec: ExpandedSpec, change: Callable[[Op], Op]) -> ExpandedSpec:
+    """A copy of ``spec`` with every op replaced by ``change(op)`` (the same op when it returns it
+    unchanged), the structure and locations kept: width scaling of an expanded spec uses it."""
+
+    def entries(seq: list[Any]) -> list[Any]:
+        out = []
+        for entry in seq:
+            ((key, body),) = entry.items()
+            out.append({key: change(body) if isinstance(body, Op) else block(body)})
+        return out
+
+    def block(body: InlineBlock | SequenceBlock) -> InlineBlock | SequenceBlock:
+        if isinstance(body, SequenceBlock):
+            return body.model_copy(update={"layers": entries(body.layers)})
+        return body.model_copy(update={"branches": {name: entries(b) for name, b in body.branches.items()}})
+
+    heads = {name: head.model_copy(update={"layers": entries(head.layers)}) for name, head in spec.heads.items()}
+    return spec.model_copy(update={"stages": entries(spec.stages or []), "heads": heads})
