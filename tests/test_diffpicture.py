@@ -174,3 +174,12 @@ def test_notebook_views_do_not_import_tensorflow():
 def test_render_diff_refuses_other_formats(fmt):
     with pytest.raises(ValueError):
         render_diff(inceptionspec.diff("googlenet", "googlenet"), fmt)
+
+
+def test_a_merge_whose_output_grew_is_marked_at_its_concat_box():
+    # The diff names a block's merge `inception_4c.merge` (an IR unit); the picture finds its box.
+    wide = inceptionspec.load("googlenet", overrides=["inception_4c.n3x3=320"])
+    result = inceptionspec.diff(inceptionspec.load("googlenet"), wide)
+    assert any(c.path == "inception_4c.merge" for c in result.changes)
+    marks = {(m["side"], m["id"]): m for m in _data(render_diff(result, "html"))["marks"]}
+    assert marks[("b", "inception_4c.concat")]["status"] == "affected"
