@@ -71,6 +71,29 @@ def test_folding_keeps_a_conv_whose_output_is_read_elsewhere_too():
     assert report.pairs == [] and folded is model
 
 
+def test_the_ir_names_each_conv_s_batch_norm_and_a_batch_norm_after_the_activation_stays(tmp_path):
+    from inceptionspec.ir import lower
+    from inceptionspec.keras import compile_graph
+    from inceptionspec.keras.fold import foldable_pairs, written_pairs
+    from inceptionspec.lang.pipeline import load
+
+    spec = tmp_path / "orders.yaml"
+    spec.write_text(
+        "version: 1\nname: orders\ninput: [16, 16, 3]\nclasses: 3\nstages:\n"
+        "  - conv: {name: a, filters: 4, kernel: 3, norm: bn, activation: relu}\n"
+        "  - conv: {name: b, filters: 4, kernel: 3, norm: bn, activation: relu, order: act_norm}\n"
+        "heads:\n  main: {layers: [global_avgpool: , dense: {units: $classes, activation: softmax}]}\n"
+    )
+    graph = lower(load(str(spec)))
+    model = compile_graph(graph)
+    assert written_pairs(graph) == [("a", "a__bn")]
+    by_ir = [(c.name, b.name) for c, b in foldable_pairs(model, graph)]
+    assert by_ir == [(c.name, b.name) for c, b in foldable_pairs(model)] == [("a", "a__bn")]
+    folded, report = fold_batch_norm(model, graph)
+    assert report.pairs == [("a", "a__bn")]
+    assert [layer.name for layer in folded.layers if isinstance(layer, keras.layers.BatchNormalization)] == ["b__bn"]
+
+
 def test_a_folded_model_saves_and_reloads_in_safe_mode(small, tmp_path):
     _, model = small
     folded, _ = fold_batch_norm(model)

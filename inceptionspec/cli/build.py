@@ -91,7 +91,7 @@ def build(
             transfer = copy_weights(model, weights_from)
         if fold_bn:
             status.update("folding batch norms into convs")
-            model, folded, fold_check = fold_and_check(model)
+            model, folded, fold_check = fold_and_check(model, graph)
         if compile_:
             keras_backend.compile_for_training(model, loaded)
         status.update(f"saving {target}")
@@ -126,10 +126,11 @@ def copy_weights(model: Any, weights_from: str) -> str:
         raise UsageError(f"--weights-from {weights_from}: {exc}") from None
 
 
-def fold_and_check(model: Any) -> tuple[Any, str, Any]:
-    """The model with batch norms folded, what was folded, and its outputs checked against ``model``'s."""
+def fold_and_check(model: Any, graph: Any) -> tuple[Any, str, Any]:
+    """The model with batch norms folded (``graph``, its IR, pairs each conv with its batch norm), what
+    was folded, and its outputs checked against ``model``'s."""
     from inceptionspec.keras.export import compare_models
     from inceptionspec.keras.fold import fold_batch_norm
 
-    folded, report = fold_batch_norm(model)
+    folded, report = fold_batch_norm(model, graph)
     return folded, str(report), compare_models(model, folded, "the folded model")

@@ -94,7 +94,7 @@ def export(
             console.print(copy_weights(model, weights_from), highlight=False)
         target = output or fmt.default_path(name)
         status.update(f"writing {target}" + ("" if no_check else f" and checking it with {fmt.runtime}"))
-        report = export_model(model, target, fmt.name, batch, fold_bn, check=not no_check, heads=heads)
+        report = export_model(model, target, fmt.name, batch, fold_bn, check=not no_check, heads=heads, graph=graph)
     if report.fold:
         console.print(str(report.fold), highlight=False)
     console.print(

@@ -6,9 +6,12 @@ channels by s = γ/√(σ² + ε) and set the bias to (b − μ)·s + β. The fo
 and no batch norm left where a conv feeds one; it is an inference model (batch statistics can no
 longer be trained). The arithmetic is done in float64 and rounded once.
 
-The rewrite works on the functional model's config, so it applies to any model built by
-inceptionspec or loaded from a ``.keras`` file: a pair is folded when the conv's only consumer is
-the batch norm over its channels, neither layer is shared and the conv has no activation.
+The rewrite works on the functional model's config. Which batch norm belongs to which conv comes
+from the IR when there is one: each written conv's unit names its ``main`` and ``bn`` layers
+(:meth:`inceptionspec.ir.Unit.layer`). A model loaded from a ``.keras`` file has no IR; there a
+conv's only consumer is taken when it is a batch norm. Either way a pair is folded only when the
+batch norm is the conv's only consumer, normalises its channels, neither layer is shared and the
+conv has no activation.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from typing import Any
 
 import keras
 import numpy as np
+
+from inceptionspec.ir import Graph
+from inceptionspec.ops import Conv
 
 CONVS = (keras.layers.Conv2D,)
 
@@ -37,15 +43,41 @@ def _only_consumer(layer: keras.layers.Layer) -> keras.layers.Layer | None:
     return nodes[0].operation if len(nodes) == 1 else None
 
 
-def foldable_pairs(model: keras.Model) -> list[tuple[keras.layers.Layer, keras.layers.Layer]]:
-    """(conv, batch norm) pairs the fold can merge."""
+def written_pairs(graph: Graph) -> list[tuple[str, str]]:
+    """(conv, batch norm) backend names of every written conv whose batch norm reads it directly
+    (``order: norm_act``), as the IR's units record them."""
+    pairs = []
+    for unit in graph.units:
+        conv, bn = unit.layer("main"), unit.layer("bn")
+        if conv is None or bn is None or not isinstance(graph.layer(conv).op, Conv):
+            continue
+        if graph.layer(bn).inputs == (conv,):
+            pairs.append((graph.layer(conv).backend_name, graph.layer(bn).backend_name))
+    return pairs
+
+
+def _candidates(model: keras.Model, graph: Graph | None) -> list[tuple[keras.layers.Layer, Any]]:
+    if graph is None:
+        return [(conv, _only_consumer(conv)) for conv in model.layers if isinstance(conv, CONVS)]
+    present = {layer.name for layer in model.layers}
+    return [
+        (model.get_layer(conv), model.get_layer(bn))
+        for conv, bn in written_pairs(graph)
+        if conv in present and bn in present
+    ]
+
+
+def foldable_pairs(
+    model: keras.Model, graph: Graph | None = None
+) -> list[tuple[keras.layers.Layer, keras.layers.Layer]]:
+    """(conv, batch norm) pairs the fold can merge; ``graph``, the IR ``model`` was built from, says
+    which batch norm is whose (without it, the model's own connections)."""
     outputs = {id(t._keras_history.operation) for t in model.outputs}
     pairs = []
-    for conv in model.layers:
-        if not isinstance(conv, CONVS) or id(conv) in outputs:
+    for conv, bn in _candidates(model, graph):
+        if not isinstance(conv, CONVS) or not isinstance(bn, keras.layers.BatchNormalization):
             continue
-        bn = _only_consumer(conv)
-        if not isinstance(bn, keras.layers.BatchNormalization):
+        if id(conv) in outputs or _only_consumer(conv) is not bn:
             continue
         single_use = len(conv._inbound_nodes) == 1 and len(bn._inbound_nodes) == 1
         channels_last = conv.data_format == "channels_last" and bn.axis in (-1, len(conv.output.shape) - 1)
@@ -85,9 +117,10 @@ def _rewire(value: Any, renames: dict[str, str]) -> Any:
     return value
 
 
-def fold_batch_norm(model: keras.Model) -> tuple[keras.Model, FoldReport]:
-    """A new model in which every foldable conv → batch-norm pair is one conv; ``model`` is not changed."""
-    pairs = foldable_pairs(model)
+def fold_batch_norm(model: keras.Model, graph: Graph | None = None) -> tuple[keras.Model, FoldReport]:
+    """A new model in which every foldable conv → batch-norm pair is one conv; ``model`` is not changed.
+    ``graph`` is the IR ``model`` was compiled from, when there is one (:func:`foldable_pairs`)."""
+    pairs = foldable_pairs(model, graph)
     if not pairs:
         return model, FoldReport([])
     renames = {bn.name: conv.name for conv, bn in pairs}

@@ -19,6 +19,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from inceptionspec.ir import Graph
 from inceptionspec.keras.export import to_litert, to_onnx, to_saved_model
 from inceptionspec.keras.export.format import INSTALL, ExportError, Format, MissingDependency, Runner
 from inceptionspec.keras.fold import FoldReport, fold_batch_norm
@@ -134,12 +135,14 @@ def export_model(
     fold_bn: bool = False,
     check: bool = True,
     heads: list[str] | None = None,
+    graph: Graph | None = None,
 ) -> ExportReport:
     """Write ``model`` as a ``format`` artifact at ``path`` and (``check``) verify it.
 
     Training-only heads are left out (:func:`~inceptionspec.inference_model`); ``heads`` keeps only
     those outputs. ``fold_bn`` folds every conv → batch-norm pair first; the check compares the
-    artifact with the unfolded model, so it covers the fold too."""
+    artifact with the unfolded model, so it covers the fold too. ``graph``, the IR ``model`` was
+    compiled from, tells the fold which batch norm belongs to which conv."""
     fmt = get_format(format)
     fmt.require()
     if keras.backend.backend() != "tensorflow":
@@ -151,7 +154,7 @@ def export_model(
         raise ExportError(f"--batch must be at least 1, not {batch}")
     path = Path(path)
     reference = with_heads(inference_model(model), heads)
-    exported, fold = fold_batch_norm(reference) if fold_bn else (reference, None)
+    exported, fold = fold_batch_norm(reference, graph) if fold_bn else (reference, None)
     fmt.write(exported, path, batch)
     report = ExportReport(path, fmt, fold, heads=list(reference.output))
     if check:
