@@ -52,6 +52,7 @@ def render(
     """Draw the network: blocks with their branches side by side, shapes on the edges."""
     from inceptionspec import render as rendering
     from inceptionspec.analysis import analyze
+    from inceptionspec.importer import readable
     from inceptionspec.lang.pipeline import load
 
     if fmt is None:
@@ -60,7 +61,7 @@ def render(
             suffix, "svg"
         )
     budget = _budget(None, allow_outside_extends)
-    analysis = analyze(load(spec, list(sets), budget), include_aux=not no_aux, budget=budget)
+    analysis = analyze(load(readable(spec, budget), list(sets), budget), include_aux=not no_aux, budget=budget)
     text = rendering.render(analysis, fmt=fmt, depth=depth, collapse_repeats=not expand_repeats)
     if output:
         output.write_text(text, encoding="utf-8")
