@@ -24,6 +24,7 @@ _API = {
     "build_model": "keras",
     "compile_for_training": "keras",
     "transfer_weights": "keras",
+    "import_model": "importer",
     "CUSTOM_OBJECTS": "keras",
 }
 
@@ -39,6 +40,7 @@ __all__ = [
     "compile_for_training",
     "diff",
     "dump",
+    "import_model",
     "load",
     "transfer_weights",
 ]

@@ -65,7 +65,9 @@ def read_source(source: Any, budget: Budget | None = None) -> KerasConfig:
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
         if not text.lower().endswith(SUFFIX):
-            raise UsageError(f"{text}: a model to import is a .keras file or keras:InceptionV3 / keras:InceptionResNetV2")
+            raise UsageError(
+                f"{text}: a model to import is a .keras file or keras:NAME (InceptionV3, InceptionResNetV2)"
+            )
         return read_keras_file(Path(text), text)
     if hasattr(source, "get_config") and hasattr(source, "layers"):
         from inceptionspec.keras.config import model_config

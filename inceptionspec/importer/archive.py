@@ -110,7 +110,7 @@ def _member_text(archive: zipfile.ZipFile, member: str, limit: int, display: str
 
 
 def parse_config(text: str, display: str) -> dict[str, Any]:
-    """JSON text → plain data, with the depth bounded and no NaN or infinities."""
+    """JSON text → plain data, with the depth bounded and no NaN."""
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
@@ -126,6 +126,9 @@ def parse_config(text: str, display: str) -> dict[str, Any]:
 
 
 def _no_constant(name: str) -> Any:
+    # Keras writes -Infinity (the -inf padding before a max pool); NaN has no use in a model's config.
+    if name in ("Infinity", "-Infinity"):
+        return float(name.replace("Infinity", "inf"))
     raise ValueError(f"{name} is not a number a model config may hold")
 
 

@@ -156,7 +156,8 @@ def assemble(folded: Folded, decomposed: Decomposed, name: str | None, source: s
         head_defs[main_name] = HeadDef(to_items(main_items, defaults))
     for (head_name, items), path in zip(list(heads.items())[1 if main_items else 0 :], decomposed.heads, strict=True):
         if path.tap not in paths:
-            raise refuse(folded.display, f"{folded.units[path.tap].layer}: an output reads a layer the spec cannot name")
+            layer = folded.units[path.tap].layer
+            raise refuse(folded.display, f"{layer}: an output reads a layer the spec cannot name")
         head_defs[head_name] = HeadDef(to_items(items, defaults), tap=paths[path.tap])
     draft = Draft(
         name=name or sanitize(folded.name) or "imported",

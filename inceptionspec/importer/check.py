@@ -91,7 +91,8 @@ def source_nodes(folded: Folded, shortcut_of: dict[int, int]) -> tuple[dict[Any,
             residual = next(i for i in unit.inputs if i != short) if unit.inputs.count(short) == 1 else unit.inputs[1]
             scale = float(unit.args["scale"]) * scales.get(residual, 1.0)
             attrs = json.dumps({"scale": scale}, sort_keys=True)
-            nodes[unit.uid] = _Node("residual_add", attrs, unit.shape, [output_of[short], output_of[residual]], str(unit.layer))
+            reads = [output_of[short], output_of[residual]]
+            nodes[unit.uid] = _Node("residual_add", attrs, unit.shape, reads, str(unit.layer))
             output_of[unit.uid] = unit.uid
             continue
         op = unit.op()
@@ -99,7 +100,8 @@ def source_nodes(folded: Folded, shortcut_of: dict[int, int]) -> tuple[dict[Any,
         in_shape = folded.units[unit.inputs[0]].shape
         for index, (_, primitive) in enumerate(op.lower()):
             key = (unit.uid, index)
-            nodes[key] = _Node(primitive.kind, normal_attrs(primitive, in_shape), unit.shape, [previous], str(unit.layer))
+            attrs = normal_attrs(primitive, in_shape)
+            nodes[key] = _Node(primitive.kind, attrs, unit.shape, [previous], str(unit.layer))
             previous = key
             in_shape = unit.shape
         output_of[unit.uid] = previous
@@ -138,10 +140,11 @@ def canonical(nodes: dict[Any, _Node], outputs: list[Any]) -> list[tuple[str, st
             for source in reversed(nodes[key].inputs):
                 if source not in position:
                     stack.append((source, False))
-    return [
-        (nodes[k].kind, nodes[k].attrs, tuple(nodes[k].shape), tuple(position[i] for i in nodes[k].inputs), nodes[k].label)
-        for k in order
-    ]
+    rows = []
+    for key in order:
+        node = nodes[key]
+        rows.append((node.kind, node.attrs, tuple(node.shape), tuple(position[i] for i in node.inputs), node.label))
+    return rows
 
 
 class ImportCheckError(RuntimeError):

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from inceptionspec.importer.names import block_name, param_name, sanitize, unique
+from inceptionspec.importer.names import block_name, sanitize, unique
 from inceptionspec.importer.tree import BNode, Node, ONode
 from inceptionspec.lang.resolve import scope_names
 from inceptionspec.lang.writer import BlockItem, Item, OpItem, TemplateDef
@@ -40,7 +40,17 @@ PARAMETRIC = {
 #: Ops of a kind that must share a value before it becomes a default.
 MIN_SHARED = 3
 #: Kinds that may end a network as its main head (a classifier).
-HEAD_KINDS = {"avgpool", "maxpool", "global_avgpool", "global_maxpool", "adaptive_avgpool", "flatten", "dropout", "dense", "act"}
+HEAD_KINDS = {
+    "avgpool",
+    "maxpool",
+    "global_avgpool",
+    "global_maxpool",
+    "adaptive_avgpool",
+    "flatten",
+    "dropout",
+    "dense",
+    "act",
+}
 CLASSIFIER_KINDS = {"dense", "global_avgpool", "global_maxpool", "flatten"}
 
 
@@ -395,6 +405,8 @@ def written_args(op: ONode, defaults: dict[str, dict[str, Any]]) -> dict[str, An
     out = {}
     for key in _arg_order(op.kind, op.args):
         value = op.args[key]
+        if key == "strides" and value is None and effective.get(key) is not None:
+            value = op.args["size"]  # strides equal to the window, said explicitly: the defaults say otherwise
         if isinstance(value, dict) and isinstance(effective.get(key), dict):
             diff = {k: v for k, v in value.items() if not _same(v, effective[key].get(k))}
             if diff:
@@ -508,4 +520,3 @@ def leaf_names(node: BNode) -> list[list[str]]:
 
     visit(node, [], "")
     return found
-

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from inceptionspec.importer.archive import refuse
 from inceptionspec.importer.kgraph import KGraph, KLayer, shown
-from inceptionspec.ops import OPS, Op, Shape, ShapeError, concat, fmt_shape, pair, residual_add
+from inceptionspec.ops import OPS, Op, Shape, ShapeError, concat, fmt_shape, fmt_window, pair, residual_add
 from inceptionspec.ops.geometry import explicit_pads, same_pads
 
 #: Keras activation names → the language's.
@@ -109,12 +109,11 @@ class _Folder:
             outputs.append((key, self.unit_of[name]))
         return Folded(self.graph.name, self.graph.input_shape, self.units, outputs, self.display)
 
-    def add(self, layer: KLayer, kind: str, args: dict[str, Any], inputs: list[int], shape: Shape | None = None) -> Unit:
+    def add(
+        self, layer: KLayer, kind: str, args: dict[str, Any], inputs: list[int], shape: Shape | None = None
+    ) -> Unit:
         unit = Unit(len(self.units), kind, args, inputs, [layer])
-        if shape is None:
-            unit.shape = self.infer(unit)
-        else:
-            unit.shape = shape
+        unit.shape = self.infer(unit) if shape is None else shape
         self.units.append(unit)
         self.unit_of[layer.name] = unit.uid
         return unit
@@ -214,7 +213,8 @@ class _Config:
     def number(self, key: str, default: Any = None, integer: bool = False) -> Any:
         value = self.cfg.get(key, default)
         kinds = (int,) if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds) or (isinstance(value, float) and not math.isfinite(value)):
+        finite = not isinstance(value, float) or math.isfinite(value)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not finite:
             raise self.error(f"`{key}` is {shown(value, 24)}, not {'an integer' if integer else 'a number'}")
         return value
 
@@ -395,8 +395,8 @@ def _pool(folder: _Folder, layer: KLayer, cfg: _Config) -> None:
             args["count_pad"] = True
         if not ceils:
             raise cfg.error(
-                f"padding {list(pads)} before a {fmt_shape(tuple(pair(size)))}/{fmt_shape(tuple(pair(strides)))} "
-                f"pool on a {fmt_shape(size_hw)} map: no spec padding (with or without ceil rounding) computes it"
+                f"padding {list(pads)} before a {fmt_window(size, strides)} pool on a {fmt_shape(size_hw)} map: "
+                "no spec padding (with or without ceil rounding) computes it"
             )
         args["padding"] = _padding_value(pads)
         args["ceil"] = ceils[0]

@@ -9,6 +9,7 @@ anything else — a ``Lambda`` with code, a class from another module — is ref
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -91,8 +92,6 @@ class KGraph:
         consumers = self.consumers()
         ready = sorted((self.layers[n].index, n) for n, count in waiting.items() if count == 0)
         order: list[KLayer] = []
-        import heapq
-
         heapq.heapify(ready)
         while ready:
             _, name = heapq.heappop(ready)
@@ -124,7 +123,7 @@ def read_graph(data: Any, display: str, budget: Budget | None = None) -> KGraph:
     cls = data.get("class_name")
     config = data.get("config")
     if cls not in MODELS or not isinstance(config, dict):
-        raise refuse(display, f"not a Keras model: the config holds a {shown(cls)}, not a Functional or Sequential model")
+        raise refuse(display, f"not a Keras model: the config holds a {shown(cls)}, not a Functional or Sequential")
     name = config.get("name") if isinstance(config.get("name"), str) else "model"
     raw_layers = config.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
@@ -236,9 +235,7 @@ def _inbound(nodes: Any, layer: KLayer, display: str) -> tuple[list[str], bool]:
     if not isinstance(nodes, list) or not nodes:
         raise refuse(display, f"{layer} is not connected to anything")
     if len(nodes) > 1:
-        raise refuse(
-            display, f"{layer} is used {len(nodes)} times (a shared layer); a spec layer is applied once"
-        )
+        raise refuse(display, f"{layer} is used {len(nodes)} times (a shared layer); a spec layer is applied once")
     node = nodes[0]
     kwargs: dict[str, Any] = {}
     if isinstance(node, dict):  # Keras 3: {"args": [tensor or [tensors]], "kwargs": {...}}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from inceptionspec.importer.archive import refuse
 from inceptionspec.importer.fold import Folded, Unit
+from inceptionspec.importer.names import path_parts
 
 MERGES = ("concat", "add")
 
@@ -123,6 +124,10 @@ class _Decomposer:
             segment = set(order[previous_pos + 1 : k])
             if not segment and self.unit(uid).kind not in MERGES:
                 elements.append(uid)
+            elif not segment and self.unit(uid).inputs != [previous] * len(self.unit(uid).inputs):
+                raise RuntimeError(f"unit {uid} reads past the cut before it")  # cuts make this impossible
+            elif len(self.unit(uid).inputs) == 1 and elements:
+                elements.append(self.single_branch(uid, elements, source))
             else:
                 elements.append(self.region(previous, uid, segment))
             previous, previous_pos = uid, k
@@ -147,8 +152,8 @@ class _Decomposer:
             if overlap:
                 raise refuse(
                     self.display,
-                    f"{self.unit(min(overlap)).layer} feeds two inputs of {unit.layer}; a spec's branches are "
-                    "independent until their merge",
+                    f"{self.unit(min(overlap)).layer} feeds two inputs of {unit.layer}: a skip connection that "
+                    "crosses block boundaries (a spec's branches are independent until their merge)",
                 )
             used |= members
             branches.append(self.series(start, source, members))
@@ -156,6 +161,27 @@ class _Decomposer:
             stray = min(segment - used)
             raise self.crossing(stray, start)
         return Region(merge, branches, start)
+
+    def single_branch(self, merge: int, elements: list[Element], source: int) -> Region:
+        """A concatenation of one tensor (a block with one branch): the branch is what the source names
+        as inside the block, or else the ops since the previous block."""
+        block = path_parts(self.unit(merge).layer)
+        taken: list[Element] = []
+        while elements:
+            last = elements[-1]
+            uid = last.merge if isinstance(last, Region) else last
+            parts = path_parts(self.unit(uid).layer)
+            if block is not None:
+                if parts is None or parts[: len(block) - 1] != block[:-1] or len(parts) < len(block) + 1:
+                    break
+            elif isinstance(last, Region):
+                break
+            taken.insert(0, elements.pop())
+        if not taken:  # nothing belongs to it: the branch is the op right before
+            taken.insert(0, elements.pop())
+        start = elements[-1] if elements else source
+        start_uid = start.merge if isinstance(start, Region) else start
+        return Region(merge, [taken], start_uid)
 
     def crossing(self, uid: int, source: int) -> Exception:
         reader, read = self.unit(uid).layer, self.unit(source).layer

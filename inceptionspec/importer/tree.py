@@ -102,6 +102,7 @@ class TreeBuilder:
                     node.units["act"] = act.uid
                     node.out = act.uid
                     k += 1
+                self.name_block(node)
                 out.append(node)
             else:
                 out.append(self.op(element))
@@ -134,7 +135,6 @@ class TreeBuilder:
             node = BNode(None, branches, [None] * len(branches), "concat", {"concat": region.merge}, region.merge)
         else:
             node = self.residual(region, merge)
-        self.name_block(node, region)
         return node
 
     def residual(self, region: Region, merge: Unit) -> BNode:
@@ -179,7 +179,7 @@ class TreeBuilder:
         return BNode(None, branches, [None] * len(branches), {"residual": args}, units, region.merge)
 
     # --- names from the source -------------------------------------------------------------
-    def name_block(self, node: BNode, region: Region) -> None:
+    def name_block(self, node: BNode) -> None:
         """The block's name and its branches' names, where the source's names give them."""
         roles = [node.units[r] for r in ("concat", "projection", "add", "act") if r in node.units]
         layers = [self.units[u].layer for u in roles]
