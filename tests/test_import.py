@@ -380,6 +380,11 @@ def _bomb(path: Path, declared: int) -> None:
     path.write_bytes(local + name + data + central + name + end)
 
 
+def _many_objects(path: Path, count: int, filler: int = 0) -> None:
+    """``count`` small JSON objects, and a string that fills config.json up to about its size limit."""
+    write_keras(path, '{"filler": "' + "x" * filler + '", "objects": [' + '{"a": {}},' * (count // 2) + "{}]}")
+
+
 def _outside_class(path: Path) -> None:
     net = Net()
     net.layer("system", net.input, name="run", module="os", registered="os>system", command="touch /tmp/pwned")
@@ -397,6 +402,11 @@ HOSTILE = {
     "deep.keras": (_deep, "config.json is nested more than 64 levels deep"),
     "deep500.keras": (_deep_but_parseable, "config.json is nested 65 levels deep (limit 64)"),
     "bomb.keras": (lambda p: _bomb(p, 3 << 30), "config.json decompresses to 3,221,225,472 bytes"),
+    "many_objects.keras": (lambda p: _many_objects(p, 400_000), "config.json has 400,003 JSON objects and arrays"),
+    "objects_at_the_limit.keras": (
+        lambda p: _many_objects(p, 199_990, 3 << 20),
+        "not a Keras model: class_name is None",
+    ),
     "bomb_lying.keras": (lambda p: _bomb(p, 1000), "cannot read config.json"),
     "outside.keras": (_outside_class, "layer `run` (system) from module `os`: not a layer the spec language"),
     "many_entries.keras": (_many_entries, "the archive has 5000 entries"),

@@ -19,14 +19,17 @@ from typing import Any
 
 from inceptionspec.core.errors import Loc, SpecError, UsageError
 
-#: Bytes of ``config.json`` once decompressed; Inception-ResNet-v2's is 0.7 MiB.
-MAX_CONFIG_BYTES = 8 << 20
+#: Bytes of ``config.json`` once decompressed; Inception-ResNet-v2's is 0.7 MiB (parsed, 4 MiB of JSON stays under 300 MB).
+MAX_CONFIG_BYTES = 4 << 20
 #: Entries in the archive; Keras writes three.
 MAX_ENTRIES = 64
 #: Bytes of the archive's central directory.
 MAX_DIRECTORY_BYTES = 1 << 20
 #: Nesting of JSON arrays and objects in ``config.json``; Keras writes about 12.
 MAX_JSON_DEPTH = 64
+#: JSON arrays and objects in ``config.json`` (they cost memory and time to parse; counted in the text, so
+#: a bracket inside a string counts too); Inception-ResNet-v2's config has 14,457.
+MAX_JSON_CONTAINERS = 200_000
 
 _EOCD = b"PK\x05\x06"
 _EOCD_SIZE = 22
@@ -110,7 +113,12 @@ def _member_text(archive: zipfile.ZipFile, member: str, limit: int, display: str
 
 
 def parse_config(text: str, display: str) -> dict[str, Any]:
-    """JSON text → plain data, with the depth bounded and no NaN."""
+    """JSON text → plain data, with the depth and the number of objects bounded, and no NaN."""
+    containers = text.count("{") + text.count("[")
+    if containers > MAX_JSON_CONTAINERS:
+        raise refuse(
+            display, f"config.json has {containers:,} JSON objects and arrays (limit {MAX_JSON_CONTAINERS:,})"
+        )
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except RecursionError:

@@ -123,7 +123,7 @@ def read_graph(data: Any, display: str, budget: Budget | None = None) -> KGraph:
     cls = data.get("class_name")
     config = data.get("config")
     if cls not in MODELS or not isinstance(config, dict):
-        raise refuse(display, f"not a Keras model: the config holds a {shown(cls)}, not a Functional or Sequential")
+        raise refuse(display, f"not a Keras model: class_name is {shown(cls)}, not Functional or Sequential")
     name = config.get("name") if isinstance(config.get("name"), str) else "model"
     raw_layers = config.get("layers")
     if not isinstance(raw_layers, list) or not raw_layers:
