@@ -509,3 +509,27 @@ def test_import_of_keras_inception_v3_validates_and_differs_from_the_shipped_spe
     assert lines <= 1.5 * len((SPECS / "inception_v3.yaml").read_text().splitlines())
     again = cli("import", "keras:InceptionV3", cwd=tmp_path)
     assert again.stdout == (tmp_path / "v3.yaml").read_text()  # byte for byte
+
+
+# --- the tutorial ---------------------------------------------------------------------------------------
+
+TUTORIAL = Path(__file__).resolve().parents[1] / "docs" / "tutorials" / "import.md"
+
+
+def _blocks(language: str) -> list[str]:
+    import re
+
+    return re.findall(rf"```{language}\n(.*?)```", TUTORIAL.read_text(encoding="utf-8"), re.S)
+
+
+def test_the_tutorials_examples_run_and_show_what_import_writes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    model_code, use_code = _blocks("python")
+    exec(compile(model_code, "model.py", "exec"), {})  # noqa: S102 - the tutorial's own example
+    imported = import_spec("small_inception.keras")
+    (shown,) = _blocks("yaml")
+    assert imported.text == shown  # the page shows the import as it is, byte for byte
+    exec(compile(use_code, "use.py", "exec"), {})  # noqa: S102
+    printed = capsys.readouterr().out
+    assert "transferred 40 layers" in printed
+    assert float(printed.rsplit("largest difference: ", 1)[1]) <= 1e-5
