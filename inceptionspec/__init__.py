@@ -21,6 +21,8 @@ _API = {
     "Spec": "lang.models",
     "dump": "lang.pipeline",
     "load": "lang.pipeline",
+    "resolve": "lang.pipeline",
+    "Resolved": "lang.pipeline",
     "build_model": "keras",
     "compile_for_training": "keras",
     "transfer_weights": "keras",
@@ -33,6 +35,7 @@ __all__ = [
     "Diagnostic",
     "Diff",
     "Loc",
+    "Resolved",
     "Spec",
     "SpecError",
     "analyze",
@@ -42,6 +45,7 @@ __all__ = [
     "dump",
     "import_model",
     "load",
+    "resolve",
     "transfer_weights",
 ]
 

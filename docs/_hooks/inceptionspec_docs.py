@@ -59,79 +59,6 @@ PARAM_PATTERN = r"^\$[A-Za-z_][A-Za-z0-9_]*$"
 CAP = 100_000
 NAME_PATTERN = "^[A-Za-z0-9_]+$"
 
-#: Descriptions for keys whose model field has none (the model's own description wins as soon as
-#: it is written). A test checks that every key named here exists in the schema.
-NOTES: dict[str, str] = {
-    "Spec.name": "The network's name: the Keras model's name and the default file name of `build`.",
-    "Spec.title": "A one-line title, shown by `inceptionspec list`, in tables and pictures.",
-    "Spec.description": "Free text.",
-    "Spec.references": "Where the architecture comes from.",
-    "Spec.width": "Width scaling of every conv's `filters`.",
-    "Spec.defaults": "Default arguments per op kind, for the whole network.",
-    "Spec.templates": "Named, parameterised blocks, called from `stages`, branches and heads.",
-    "Spec.stages": "The body of the network, in order: a list of items.",
-    "Spec.heads": "The outputs: `main` and auxiliary heads. Without heads, the end of `stages` is the output.",
-    "Spec.training": "Optimizer, loss and metrics, used by `build --compile` and `compile_for_training`.",
-    "References.paper": "The paper (a URL or a citation).",
-    "References.implementation": "The implementation followed, where the paper leaves details open.",
-    "References.notes": "Anything else: deviations, parameter counts, known disagreements.",
-    "Width.multiplier": "Every conv's `filters` is multiplied by this.",
-    "Width.divisor": "…then rounded to a multiple of this.",
-    "Width.min_filters": "…and never below this.",
-    "InlineBlock.branches": "The parallel branches, by name, in order (the order of the concatenation).",
-    "InlineBlock.merge": "`concat`, or `{residual: {...}}` for a scaled residual add.",
-    "InlineBlock.repeat": "Unrolls N copies named `name_1` … `name_N`, each fed by the previous one.",
-    "InlineBlock.defaults": "Default arguments for the ops inside this block.",
-    "SequenceBlock.kind": "A label for tables and pictures.",
-    "SequenceBlock.layers": "The items, applied in order.",
-    "SequenceBlock.repeat": "Unrolls N copies named `name_1` … `name_N`.",
-    "SequenceBlock.defaults": "Default arguments for the ops inside this block.",
-    "BranchBody.layers": "The branch's items, applied in order.",
-    "BranchBody.defaults": "Default arguments for the ops of this branch only.",
-    "TemplateCall.repeat": "Unrolls N copies named `name_1` … `name_N`.",
-    "Template.description": "Free text.",
-    "Template.branches": "The body of an inline block (exactly one of `branches` and `layers`).",
-    "Template.merge": "How the branches are merged (with `branches`).",
-    "Template.layers": "The body of a sequence (exactly one of `branches` and `layers`).",
-    "Template.defaults": "Default arguments that apply only inside this template's body.",
-    "ResidualMerge.residual": "The residual add's settings.",
-    "ResidualArgs.projection_bias": "Whether the projection conv has a bias.",
-    "Head.layers": "The head's items, applied to the tapped output.",
-    "Head.loss_weight": "The weight of this output's loss in training (the papers' 0.3 for auxiliary heads).",
-    "Head.defaults": "Default arguments for the ops of this head.",
-    "Training.optimizer": "The optimizer and its settings.",
-    "Training.loss": "The loss of every output.",
-    "Training.label_smoothing": "Label smoothing of the categorical cross-entropy (Inception v3 uses 0.1).",
-    "Training.metrics": "Metrics reported for every output.",
-    "Optimizer.kind": "Which Keras optimizer.",
-    "Optimizer.learning_rate": "The initial learning rate.",
-    "Optimizer.momentum": "Momentum (SGD, RMSprop).",
-    "Optimizer.nesterov": "Nesterov momentum (SGD).",
-    "Optimizer.weight_decay": "Decoupled weight decay (AdamW's default: 0.004).",
-    "Conv.strides": "Stride: an int, or [h, w].",
-    "Conv.dilation": "Dilation rate: an int, or [h, w] (not together with strides > 1).",
-    "Conv.bias": "Whether the conv has a bias (usually false before batch norm).",
-    "Conv.bn": "Batch-norm settings when `norm: bn`.",
-    "Conv.activation": "Applied after the conv (and its batch norm, with `order: norm_act`).",
-    "MaxPool.padding": "`same`, `valid`, or explicit symmetric amounts: an int or [h, w].",
-    "AvgPool.padding": "`same`, `valid`, or explicit symmetric amounts: an int or [h, w].",
-    "AdaptiveAvgPool.size": "The output size: an int or [h, w].",
-    "GlobalAvgPool.keepdims": "Keep a 1×1×C map instead of a vector of C.",
-    "GlobalMaxPool.keepdims": "Keep a 1×1×C map instead of a vector of C.",
-    "BatchNorm.epsilon": "Added to the variance.",
-    "BatchNorm.momentum": "Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %).",
-    "BNSettings.epsilon": "Added to the variance.",
-    "BNSettings.momentum": "Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %).",
-    "BNSettings.scale": "Learn gamma (Keras `scale`).",
-    "BNSettings.center": "Learn beta (Keras `center`).",
-    "LRN.beta": "The exponent.",
-    "Act.fn": "The activation function.",
-    "Dropout.rate": "The fraction of units dropped in training.",
-    "Dense.units": "Output units; `$classes` for a classifier.",
-    "Dense.bias": "Whether the layer has a bias.",
-    "Dense.activation": "Applied after the layer (`softmax` for a classifier).",
-}
-
 #: The reference's sections: (title, anchor, intro, definitions). Definitions the schema has and
 #: no section names are listed at the end, so a new one is never left out.
 SECTIONS: list[tuple[str, str, str, list[str]]] = [
@@ -259,15 +186,8 @@ class _Reference:
                 default = "required"
             else:
                 default = "—"
-            description = s.get("description") or NOTES.get(f"{owner}.{key}", "")
-            if not description and owner == "Defaults":
-                description = f"Default arguments of every `{key}` in scope."
-            if not description and owner.endswith("Defaults") and owner != "Defaults":
-                description = "As the op's argument of the same name."
-
-            if not description and "$ref" in s:
-                description = self.defs.get(self._ref_name(s), {}).get("description", "")
-            cell = _clean(description).replace("|", "\\|")
+            # Every key's description is written in the pydantic models (a test checks it).
+            cell = _clean(s.get("description", "")).replace("|", "\\|")
             kind = self.type_of(s).replace("|", "\\|")
             rows.append(f"| `{key}` | {kind} | {default} | {cell} |")
         return rows
