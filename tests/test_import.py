@@ -328,6 +328,19 @@ def test_a_conv_the_language_lacks_is_refused(tmp_path, change, expected):
     assert expected in message
 
 
+def test_blocks_nested_past_the_depth_limit_are_refused_not_a_crash(tmp_path):
+    net = Net((8, 8, 3))
+
+    def nest(x: str, depth: int) -> str:
+        if depth == 0:
+            return net.conv(x, 2, 1)
+        a = net.conv(x, 2, 1)
+        return net.concat([nest(a, depth - 1), net.conv(a, 2, 1)])
+
+    nest(net.input, 200)
+    assert "blocks nested more than 32 deep" in _refused(net, tmp_path)
+
+
 def test_an_input_of_unknown_size_is_refused(tmp_path):
     net = Net()
     net.layers[0]["config"]["batch_shape"] = [None, None, None, 3]

@@ -89,7 +89,7 @@ def import_spec(source: Any, name: str | None = None, budget: Budget | None = No
     config = read_source(source, budget)
     graph = read_graph(config.data, config.display, budget)
     folded = fold(graph)
-    decomposed = decompose(folded)
+    decomposed = decompose(folded, budget)
     assembled = assemble(folded, decomposed, name, config.display)
     text = write(assembled.draft)
     try:

@@ -85,6 +85,7 @@ class _Folder:
         self.unit_of: dict[str, int] = {}
         self.absorbed: set[str] = set()
         self.pads: dict[str, tuple[str, tuple[int, ...], float]] = {}
+        self.nonneg: list[bool] = []
 
     def error(self, layer: KLayer, why: str) -> Exception:
         return refuse(self.display, f"{layer}: {why}")
@@ -177,16 +178,22 @@ class _Folder:
         self.unit_of[tail] = unit.uid
 
     def nonnegative(self, uid: int) -> bool:
-        unit = self.units[uid]
-        if unit.kind in ("act",):
+        """Whether a unit's output can never be negative (worked out once per unit, in order, without recursion)."""
+        for unit in self.units[len(self.nonneg) : uid + 1]:
+            self.nonneg.append(self._nonnegative(unit))
+        return self.nonneg[uid]
+
+    def _nonnegative(self, unit: Unit) -> bool:
+        if unit.kind == "act":
             return unit.args["fn"] in NONNEGATIVE
         if unit.kind in ("conv", "dense"):
             act_last = unit.args.get("norm", "none") == "none" or unit.args.get("order") == "norm_act"
             return unit.args.get("activation") in NONNEGATIVE and act_last
-        if unit.kind in ("maxpool", "avgpool", "global_avgpool", "global_maxpool", "adaptive_avgpool", "flatten"):
-            return self.nonnegative(unit.inputs[0])
-        if unit.kind in ("dropout", "identity", "lrn", "concat", "scale", "add"):
-            return all(self.nonnegative(i) for i in unit.inputs)
+        passes = ("maxpool", "avgpool", "global_avgpool", "global_maxpool", "adaptive_avgpool", "flatten", "dropout")
+        if unit.kind in ("scale", "add") and not unit.args["scale"] > 0:
+            return False
+        if unit.kind in (*passes, "identity", "lrn", "concat", "scale", "add"):
+            return all(self.nonneg[i] for i in unit.inputs)
         return False
 
     def _settle_free(self) -> None:

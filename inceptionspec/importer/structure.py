@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from inceptionspec.core.budget import Budget
 from inceptionspec.importer.archive import refuse
 from inceptionspec.importer.fold import Folded, Unit
 from inceptionspec.importer.names import path_parts
@@ -52,10 +53,12 @@ class Decomposed:
 
 
 class _Decomposer:
-    def __init__(self, folded: Folded) -> None:
+    def __init__(self, folded: Folded, budget: Budget) -> None:
         self.folded = folded
         self.units = folded.units
         self.display = folded.display
+        self.max_depth = budget.max_block_depth
+        self.depth = 0  # regions being decomposed, one inside the other
 
     def unit(self, uid: int) -> Unit:
         return self.units[uid]
@@ -136,6 +139,15 @@ class _Decomposer:
         return elements
 
     def region(self, start: int, merge: int, segment: set[int]) -> Region:
+        if self.depth >= self.max_depth:
+            raise refuse(self.display, f"{self.unit(merge).layer}: blocks nested more than {self.max_depth} deep")
+        self.depth += 1
+        try:
+            return self._region(start, merge, segment)
+        finally:
+            self.depth -= 1
+
+    def _region(self, start: int, merge: int, segment: set[int]) -> Region:
         unit = self.unit(merge)
         if unit.kind not in MERGES:
             raise self.crossing(merge, min(segment))
@@ -192,5 +204,5 @@ class _Decomposer:
         )
 
 
-def decompose(folded: Folded) -> Decomposed:
-    return _Decomposer(folded).run()
+def decompose(folded: Folded, budget: Budget | None = None) -> Decomposed:
+    return _Decomposer(folded, budget or Budget()).run()
