@@ -50,6 +50,11 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    """The public API (loaded on first use, so not yet in the module's namespace) and the rest."""
+    return sorted({*__all__, *globals()})
+
+
 def __getattr__(name: str) -> object:
     module = _API.get(name)
     if module is not None:

@@ -170,3 +170,10 @@ def test_static_path_never_imports_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_list_heads_its_columns_with_what_they_show():
+    result = run_cli("list")
+    header = result.stdout.splitlines()[0].split()
+    assert header == ["name", "title"]  # the column shows each spec's `title:`
+    assert "GoogLeNet (Inception v1)" in result.stdout

@@ -93,3 +93,13 @@ def test_every_key_of_the_schema_has_a_description_from_the_models():
     assert len(found) > 150
     undescribed = [f"{where}.{key}" for where, key, value in found if not str(value.get("description", "")).strip()]
     assert not undescribed, f"write Field(description=...) for: {undescribed}"
+
+
+def test_schema_id_is_an_identifier_not_a_made_up_web_address():
+    from urllib.parse import urlparse
+
+    from inceptionspec.lang.schema import schema
+
+    schema_id = schema()["$id"]
+    assert urlparse(schema_id).scheme == "urn", schema_id  # a URN: no domain that nobody owns
+    assert json.loads((ROOT / "inceptionspec.schema.json").read_text(encoding="utf-8"))["$id"] == schema_id

@@ -247,6 +247,8 @@ def item_tag(value: Any) -> str | None:
     key, body = next(iter(value.items()))
     if key in USER_OPS:
         return key
+    if isinstance(body, Node):  # a validated block, `{name: InlineBlock}`, being serialised
+        return "block"
     looks_like_op = not isinstance(body, dict) or bool(set(body) & _OP_FIELDS)
     if isinstance(key, str) and looks_like_op and did_you_mean(key, USER_OPS):
         return "unknown_op"

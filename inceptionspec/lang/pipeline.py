@@ -214,6 +214,8 @@ def _flow_ops(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1 and next(iter(value)) in USER_OPS and isinstance(next(iter(value.values())), dict):
             kind, args = next(iter(value.items()))
+            if args.get("norm") == "none":  # batch-norm settings without batch norm do nothing: not shown
+                args = {k: v for k, v in args.items() if k != "bn"}
             return {kind: _Flow(args)}
         return {k: _flow_ops(v) for k, v in value.items()}
     if isinstance(value, list):
