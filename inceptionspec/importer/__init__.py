@@ -60,8 +60,11 @@ def read_source(source: Any, budget: Budget | None = None) -> KerasConfig:
         if text.startswith(KERAS_PREFIX):
             from inceptionspec.keras.config import application_config
 
+            # `keras:NAME@none` (as `build --weights-from` spells random weights) is the same model: the
+            # importer never reads weights.
+            name = text[len(KERAS_PREFIX) :].removesuffix("@none")
             try:
-                return KerasConfig(application_config(text[len(KERAS_PREFIX) :]), text)
+                return KerasConfig(application_config(name), text)
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
         if not text.lower().endswith(SUFFIX):
