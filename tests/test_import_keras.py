@@ -23,11 +23,11 @@ from inceptionspec import analyze, load  # noqa: E402
 from inceptionspec.core.errors import SpecError  # noqa: E402
 from inceptionspec.importer import import_spec  # noqa: E402
 from inceptionspec.importer.kgraph import OWN  # noqa: E402
+from inceptionspec.importer.window import explicit_pads  # noqa: E402
 from inceptionspec.keras import CUSTOM_OBJECTS, build_model, transfer_weights  # noqa: E402
 from inceptionspec.lang.library import shipped  # noqa: E402
 from inceptionspec.lang.resolve import SpecText  # noqa: E402
 from inceptionspec.ops import pair  # noqa: E402
-from inceptionspec.ops.geometry import explicit_pads  # noqa: E402
 
 SPECS = Path(__file__).resolve().parents[1] / "specs"
 

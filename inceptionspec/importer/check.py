@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from inceptionspec.importer.fold import Folded
+from inceptionspec.importer.window import explicit_pads
 from inceptionspec.ir import INPUT, Graph
 from inceptionspec.ops import Op, Shape, fmt_shape, pair
-from inceptionspec.ops.geometry import explicit_pads
 
 PASS_THROUGH = ("identity", "scale")
 

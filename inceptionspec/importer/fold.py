@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from inceptionspec.importer.archive import refuse
 from inceptionspec.importer.kgraph import KGraph, KLayer, shown
+from inceptionspec.importer.window import explicit_pads, same_pads
 from inceptionspec.ops import OPS, Op, Shape, ShapeError, concat, fmt_shape, fmt_window, pair, residual_add
-from inceptionspec.ops.geometry import explicit_pads, same_pads
 
 #: Keras activation names → the language's.
 ACTIVATIONS = {

@@ -37,8 +37,6 @@ from inceptionspec.ops import (
     ResidualAdd,
     pair,
 )
-from inceptionspec.ops.geometry import explicit_pads as _explicit_pads
-from inceptionspec.ops.geometry import same_pads
 
 # --- lowering table -------------------------------------------------------------------
 
@@ -60,6 +58,22 @@ Lowering = Callable[[Any, Layer, list[Any], Context], Any]
 def _apply(ctx: Context, layer: Layer, keras_layer: keras.layers.Layer, x: Any) -> Any:
     ctx.produced_by[layer.name] = keras_layer
     return keras_layer(x)
+
+
+def _explicit_pads(padding: Any, size: tuple[int, int], kernel: Any, strides: Any, ceil: bool) -> tuple[int, ...]:
+    """(top, bottom, left, right): explicit padding plus the extra row/column of ceil rounding."""
+    ph, pw = (0, 0) if padding == "valid" else pair(padding)
+    (kh, kw), (sh, sw) = pair(kernel), pair(strides)
+    pads = []
+    for n, k, s, p in ((size[0], kh, sh, ph), (size[1], kw, sw, pw)):
+        extra = 0
+        if ceil:
+            out = -(-(n + 2 * p - k) // s) + 1
+            if (out - 1) * s >= n + p:
+                out -= 1
+            extra = max(0, (out - 1) * s + k - (n + 2 * p))
+        pads += [p, p + extra]
+    return tuple(pads)
 
 
 def lower_conv(op: Conv, layer: Layer, inputs: list[Any], ctx: Context) -> Any:
@@ -106,7 +120,10 @@ def lower_avgpool(op: AvgPool, layer: Layer, inputs: list[Any], ctx: Context) ->
         pool = keras.layers.AveragePooling2D(size, strides=strides, padding=op.padding, name=layer.name)
         return _apply(ctx, layer, pool, x)
     if op.padding == "same":  # 'same' geometry, padding counted in the divisor
-        pads = list(same_pads((h, w), size, strides))
+        pads = []
+        for n, k, s in ((h, size[0], strides[0]), (w, size[1], strides[1])):
+            total = max((-(-n // s) - 1) * s + k - n, 0)
+            pads += [total // 2, total - total // 2]
         counted = tuple(pads)
     else:
         pads = list(_explicit_pads(op.padding, (h, w), size, strides, bool(op.ceil)))

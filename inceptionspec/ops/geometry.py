@@ -42,29 +42,3 @@ def _spatial_out(
         mode = padding if padding in ("same", "valid") else "explicit"
         raise ShapeError(f"{what} ({mode}{pad}) on a {h}×{w} input: the window does not fit") from None
     return oh, ow
-
-
-def explicit_pads(padding: Any, size: tuple[int, int], kernel: Any, strides: Any, ceil: bool) -> tuple[int, ...]:
-    """(top, bottom, left, right) a backend pads by: explicit padding plus the extra row or column
-    that ceil rounding needs. ``padding`` is ``valid``, an int or ``[h, w]``."""
-    ph, pw = (0, 0) if padding == "valid" else pair(padding)
-    (kh, kw), (sh, sw) = pair(kernel), pair(strides)
-    pads = []
-    for n, k, s, p in ((size[0], kh, sh, ph), (size[1], kw, sw, pw)):
-        extra = 0
-        if ceil:
-            out = -(-(n + 2 * p - k) // s) + 1
-            if (out - 1) * s >= n + p:
-                out -= 1
-            extra = max(0, (out - 1) * s + k - (n + 2 * p))
-        pads += [p, p + extra]
-    return tuple(pads)
-
-
-def same_pads(size: tuple[int, int], kernel: Any, strides: Any) -> tuple[int, ...]:
-    """(top, bottom, left, right) of Keras' and TensorFlow's ``same`` padding (the odd pixel at the end)."""
-    pads = []
-    for n, k, s in ((size[0], pair(kernel)[0], pair(strides)[0]), (size[1], pair(kernel)[1], pair(strides)[1])):
-        total = max((-(-n // s) - 1) * s + k - n, 0)
-        pads += [total // 2, total - total // 2]
-    return tuple(pads)
