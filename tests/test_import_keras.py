@@ -46,7 +46,7 @@ def _attrs(layer: Any) -> str:
     activation lives in the graph, a pool's strides default to its window, ceil rounding that adds nothing)."""
     attrs = layer.op.attrs()
     if layer.kind == "conv":
-        attrs.pop("order")
+        attrs.pop("order", None)
         if pair(attrs["kernel"]) == (1, 1) and pair(attrs["strides"]) == (1, 1) and attrs["padding"] == "same":
             attrs["padding"] = "valid"
     if layer.kind in ("maxpool", "avgpool"):

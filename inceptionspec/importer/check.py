@@ -22,6 +22,17 @@ from inceptionspec.ops import Op, Shape, fmt_shape, pair
 PASS_THROUGH = ("identity", "scale")
 
 
+def primitives(op: Op) -> list[tuple[str, Op]]:
+    """The primitive layers a written op lowers to, as (name suffix, op): ``("", conv)``, ``(".bn", bn)``."""
+    parts = []
+    for part in op.lower():
+        if isinstance(part, tuple):
+            parts.append(part)
+        else:  # a Part: role, op, name under the op's path
+            parts.append((f".{part.name}" if part.name else "", part.op))
+    return parts
+
+
 @dataclass
 class _Node:
     kind: str
@@ -98,7 +109,7 @@ def source_nodes(folded: Folded, shortcut_of: dict[int, int]) -> tuple[dict[Any,
         op = unit.op()
         previous = ins[0]
         in_shape = folded.units[unit.inputs[0]].shape
-        for index, (_, primitive) in enumerate(op.lower()):
+        for index, (_, primitive) in enumerate(primitives(op)):
             key = (unit.uid, index)
             attrs = normal_attrs(primitive, in_shape)
             nodes[key] = _Node(primitive.kind, attrs, unit.shape, [previous], str(unit.layer))

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from inceptionspec.importer.check import primitives
 from inceptionspec.importer.names import block_name, sanitize, unique
 from inceptionspec.importer.tree import BNode, Node, ONode
 from inceptionspec.lang.resolve import scope_names
@@ -317,7 +318,7 @@ def template_name(group: Group) -> str:
 def op_output_suffix(node: ONode) -> str:
     """The suffix of the primitive that gives an op's output (``.relu`` after ``conv``, ``bn``, ``relu``)."""
     op = OPS[node.kind].model_validate({**node.args, "name": "x"})
-    return op.lower()[-1][0]
+    return primitives(op)[-1][0]
 
 
 def unit_paths(items: list[Any], prefix: str, paths: dict[int, str], top: bool) -> None:
