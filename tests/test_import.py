@@ -198,6 +198,11 @@ def test_a_sequential_model_imports(tmp_path):
     doc = yaml.safe_load(import_spec(write_keras(tmp_path / "s.keras", json.dumps(config))).text)
     assert [next(iter(i)) for i in doc["stages"]] == ["conv"]
     assert doc["name"] == "seq"
+    # Without an input layer, the shape comes from the first layer's build shape.
+    config["config"] = {"name": "seq2", "layers": layers[1:], "build_input_shape": [None, 8, 8, 3]}
+    layers[1]["name"] = "input"  # the name the missing input layer would have had
+    doc = yaml.safe_load(import_spec(write_keras(tmp_path / "s2.keras", json.dumps(config))).text)
+    assert doc["name"] == "seq2" and doc["input"] == [8, 8, 3]
 
 
 # --- names from the file: valid, unique, escaped --------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from inceptionspec.importer.check import primitives
 from inceptionspec.importer.names import block_name, sanitize, unique
 from inceptionspec.importer.tree import BNode, Node, ONode
+from inceptionspec.ir import INPUT
 from inceptionspec.lang.resolve import scope_names
 from inceptionspec.lang.writer import BlockItem, Item, OpItem, TemplateDef
 from inceptionspec.ops import OPS, BNSettings
@@ -261,7 +262,7 @@ def _entry(item: Any) -> tuple[str | None, str | None]:
 
 def name_top(tops: list[Top]) -> None:
     """Names of the stages: blocks and repeat bases unique, generated ``block1`` … where missing."""
-    taken: set[str] = set()
+    taken: set[str] = {INPUT}  # the IR's name for the network's input
     for top in tops:
         if isinstance(top, ONode) and top.name:
             top.name = unique(top.name, taken)

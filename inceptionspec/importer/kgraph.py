@@ -168,8 +168,11 @@ def _sequential(name: str, layers: dict[str, KLayer], config: dict[str, Any], di
     else:
         batch_shape = config.get("build_input_shape") or (ordered[0].config.get("batch_shape"))
         shape = _shape_of(batch_shape, display, "the Sequential model's input")
-        first = KLayer(-1, "input", "InputLayer", {})
-        layers = {first.name: first, **layers} if first.name not in layers else layers
+        input_name = "input"
+        while input_name in layers:
+            input_name += "_"
+        first = KLayer(-1, input_name, "InputLayer", {})
+        layers = {first.name: first, **layers}
     previous = first.name
     for layer in ordered:
         if layer is first:
