@@ -108,4 +108,4 @@ def main() -> None:
 
 
 # The commands register themselves on `main`.
-from inceptionspec.cli import build, compare, draw, importer, specs, summary  # noqa: E402, F401
+from inceptionspec.cli import build, compare, draw, explore, importer, specs, summary  # noqa: E402, F401

@@ -30,6 +30,7 @@ from pydantic.json_schema import GetJsonSchemaHandler, JsonSchemaValue
 from pydantic_core import core_schema
 
 from inceptionspec.core.errors import did_you_mean, one_of
+from inceptionspec.lang.depth import Depth
 from inceptionspec.lang.node import Node, quote_key
 from inceptionspec.ops import USER_OPS, Activation, ParamRef, PosInt, Size
 
@@ -411,6 +412,7 @@ class Spec(Node):
     )
     classes: PosInt = Field(1000, description="Number of classes; `$classes` in any op.")
     width: Width | None = Field(None, description="Width scaling of every conv's `filters`.")
+    depth: Depth | None = Field(None, description="Depth scaling of every `repeat`.")
     defaults: Defaults | None = Field(None, description="Default arguments per op kind, for the whole network.")
     templates: dict[Name, Template] = Field(
         default_factory=dict, description="Named, parameterised blocks, called from `stages`, branches and heads."
@@ -425,6 +427,12 @@ class Spec(Node):
     training: Training | None = Field(
         None, description="Optimizer, loss and metrics, used by `build --compile` and `compile_for_training`."
     )
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary table and the interactive picture (static analysis, no TensorFlow)."""
+        from inceptionspec.render.notebook import spec_html
+
+        return spec_html(self)
 
     @model_validator(mode="after")
     def _complete(self) -> Spec:

@@ -36,6 +36,7 @@ TOP_KEYS = (
     "input",
     "classes",
     "width",
+    "depth",
     "defaults",
     "templates",
     "stages",
