@@ -25,6 +25,8 @@ _API = {
     "Resolved": "lang.pipeline",
     "build_model": "keras",
     "compile_for_training": "keras",
+    "inference_model": "keras",
+    "targets": "keras",
     "transfer_weights": "keras",
     "import_model": "importer",
     "CUSTOM_OBJECTS": "keras",
@@ -44,8 +46,10 @@ __all__ = [
     "diff",
     "dump",
     "import_model",
+    "inference_model",
     "load",
     "resolve",
+    "targets",
     "transfer_weights",
 ]
 

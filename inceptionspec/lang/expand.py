@@ -212,8 +212,9 @@ class Expander:
                     h.set(key, head[key], head.key_locs.get(key), head.value_locs.get(key))
             heads.set(name, h, doc["heads"].key_locs.get(name), head.loc)
         out.set("heads", heads, doc.key_locs.get("heads"), doc.value_locs.get("heads"))
-        if doc.get("training") is not None:
-            out.set("training", doc["training"], doc.key_locs.get("training"), doc.value_locs.get("training"))
+        for key in ("training", "preprocessing"):
+            if doc.get(key) is not None:
+                out.set(key, doc[key], doc.key_locs.get(key), doc.value_locs.get(key))
         self.errors.raise_if_any()
         return out
 

@@ -42,6 +42,7 @@ TOP_KEYS = (
     "stages",
     "heads",
     "training",
+    "preprocessing",
 )
 
 
