@@ -181,8 +181,17 @@ def test_an_auxiliary_output_becomes_a_head_reading_its_block(tmp_path):
         net.layer("Flatten", net.pool(x, "Average", 4, 4, "valid"), data_format="channels_last"), 10, name="aux"
     )
     main = net.dense(net.gap(net.conv_bn(x, 16, 3)), 10, name="main")
-    doc = _import(net, tmp_path, outputs=[main, aux])
+    marked = net.layer(
+        "TrainingOnly",
+        aux,
+        name="aux_mark",
+        module="inceptionspec.keras.layers",
+        registered="inceptionspec>TrainingOnly",
+    )
+    doc = _import(net, tmp_path, outputs=[main, marked])
     assert doc["heads"]["aux"]["from"] == "mixed0"
+    assert doc["heads"]["aux"]["training_only"] is True  # the compiler's mark on an auxiliary head
+    assert "training_only" not in doc["heads"]["main"]
     assert [next(iter(i)) for i in doc["heads"]["aux"]["layers"]] == ["avgpool", "flatten", "dense"]
 
 

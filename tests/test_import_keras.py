@@ -163,7 +163,7 @@ def test_the_round_trip_of_googlenet_keeps_its_names_and_its_template():
     text = round_trip(load("googlenet")).text
     assert "  - inception_4c: {inception: [128, 128, 256, 24, 64, 64]}" in text
     assert "params: [n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj]" in text
-    assert "    from: inception_4a\n" in text
+    assert "    from: inception_4a\n    training_only: true\n" in text  # the compiler marks auxiliary heads
 
 
 # --- generated specs -------------------------------------------------------------------------------
@@ -246,6 +246,7 @@ _SAME_KIND = {
     "InputLayer": None,
     "Rescaling": None,
     "Identity": None,
+    "TrainingOnly": None,
     "ReLU": "Activation",
     "Softmax": "Activation",
     "PaddedAveragePooling2D": "AveragePooling2D",

@@ -73,6 +73,8 @@ class Folded:
     #: (output name or None, unit id)
     outputs: list[tuple[str | None, int]]
     display: str
+    #: Output units marked training-only (the compiler's ``TrainingOnly`` layer on an auxiliary head).
+    training_only: set[int] = field(default_factory=set)
 
 
 class _Folder:
@@ -86,6 +88,7 @@ class _Folder:
         self.absorbed: set[str] = set()
         self.pads: dict[str, tuple[str, tuple[int, ...], float]] = {}
         self.nonneg: list[bool] = []
+        self.training_only: set[str] = set()  # TrainingOnly layers: pass-throughs that mark an output
 
     def error(self, layer: KLayer, why: str) -> Exception:
         return refuse(self.display, f"{layer}: {why}")
@@ -108,7 +111,11 @@ class _Folder:
             if name not in self.unit_of:
                 raise self.error(self.graph.layers[name], "a padding layer cannot be a model output")
             outputs.append((key, self.unit_of[name]))
-        return Folded(self.graph.name, self.graph.input_shape, self.units, outputs, self.display)
+        marked = {self.unit_of[name] for _, name in self.graph.outputs if name in self.training_only}
+        for name in self.training_only:
+            if name not in self.output_layers:
+                raise self.error(self.graph.layers[name], "marks a layer that is not one of the model's outputs")
+        return Folded(self.graph.name, self.graph.input_shape, self.units, outputs, self.display, marked)
 
     def add(
         self, layer: KLayer, kind: str, args: dict[str, Any], inputs: list[int], shape: Shape | None = None
@@ -517,6 +524,13 @@ def _add(folder: _Folder, layer: KLayer, cfg: _Config) -> None:
     folder.add(layer, "add", {"scale": scale}, inputs)
 
 
+def _training_only(folder: _Folder, layer: KLayer, cfg: _Config) -> None:
+    """inceptionspec's mark on an auxiliary head's output: the head is ``training_only``; no layer."""
+    (source,) = folder.inputs_of(layer)
+    folder.unit_of[layer.name] = source
+    folder.training_only.add(layer.name)
+
+
 def _rescaling(folder: _Folder, layer: KLayer, cfg: _Config) -> None:
     offset = cfg.get("offset", 0.0)
     scale = cfg.number("scale")
@@ -551,6 +565,7 @@ HANDLERS: dict[str, Callable[[_Folder, KLayer, _Config], None]] = {
     "Flatten": _simple("flatten", _flatten),
     "Dropout": _simple("dropout", _dropout),
     "Identity": _simple("identity", lambda cfg: {}),
+    "TrainingOnly": _training_only,
     "Concatenate": _concatenate,
     "Add": _add,
     "ScaledResidualAdd": _add,

@@ -43,7 +43,14 @@ STOCK = frozenset(
 )
 #: The project's custom layers, as ``inceptionspec.keras.layers`` registers them (a test keeps this in step).
 OWN = frozenset(
-    {"LocalResponseNorm", "ScaledResidualAdd", "ConstantPad2D", "PaddedAveragePooling2D", "AdaptiveAveragePooling2D"}
+    {
+        "LocalResponseNorm",
+        "ScaledResidualAdd",
+        "ConstantPad2D",
+        "PaddedAveragePooling2D",
+        "AdaptiveAveragePooling2D",
+        "TrainingOnly",
+    }
 )
 OWN_PACKAGE = "inceptionspec"
 #: Layers defined by keras.applications modules: (module, class).

@@ -67,6 +67,7 @@ class TemplateDef:
 class HeadDef:
     layers: list[Item]
     tap: str | None = None
+    training_only: bool = False
 
 
 @dataclass
@@ -229,6 +230,8 @@ def write(draft: Draft) -> str:
             w.line(INDENT, f"{scalar(name)}:")
             if head.tap is not None:
                 w.line(2 * INDENT, f"from: {scalar(head.tap)}")
+            if head.training_only:
+                w.line(2 * INDENT, "training_only: true")
             w.line(2 * INDENT, "layers:")
             w.items(3 * INDENT, head.layers)
     return "\n".join(w.lines) + "\n"
