@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from inceptionspec.core.names import ROOT, SpecPath
 from inceptionspec.importer.archive import refuse
 from inceptionspec.importer.compact import (
     CLASSIFIER_KINDS,
@@ -133,8 +134,8 @@ def assemble(folded: Folded, decomposed: Decomposed, name: str | None, source: s
     for items in heads.values():
         name_scope(items, nested=False)
 
-    paths: dict[int, str] = {}
-    unit_paths(tops, "", paths, top=True)
+    paths: dict[int, SpecPath] = {}
+    unit_paths(tops, ROOT, paths, top=True)
     bodies = _templates(groups)
 
     classes = _classes(heads)
@@ -159,7 +160,7 @@ def assemble(folded: Folded, decomposed: Decomposed, name: str | None, source: s
             layer = folded.units[path.tap].layer
             raise refuse(folded.display, f"{layer}: an output reads a layer the spec cannot name")
         training_only = path.output in folded.training_only
-        head_defs[head_name] = HeadDef(to_items(items, defaults), tap=paths[path.tap], training_only=training_only)
+        head_defs[head_name] = HeadDef(to_items(items, defaults), tap=paths[path.tap].dotted, training_only=training_only)
     draft = Draft(
         name=name or sanitize(folded.name) or "imported",
         input=list(folded.input_shape),

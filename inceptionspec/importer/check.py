@@ -15,22 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from inceptionspec.importer.fold import Folded
-from inceptionspec.importer.window import explicit_pads
 from inceptionspec.ir import INPUT, Graph
 from inceptionspec.ops import Op, Shape, fmt_shape, pair
+from inceptionspec.ops.geometry import Window2D
 
 PASS_THROUGH = ("identity", "scale")
-
-
-def primitives(op: Op) -> list[tuple[str, Op]]:
-    """The primitive layers a written op lowers to, as (name suffix, op): ``("", conv)``, ``(".bn", bn)``."""
-    parts = []
-    for part in op.lower():
-        if isinstance(part, tuple):
-            parts.append(part)
-        else:  # a Part: role, op, name under the op's path
-            parts.append((f".{part.name}" if part.name else "", part.op))
-    return parts
 
 
 @dataclass
@@ -67,9 +56,8 @@ def normal_attrs(op: Op, input_shape: Shape) -> str:
             attrs["ceil"] = False
         else:
             hw = (input_shape[0], input_shape[1])
-            attrs["ceil"] = explicit_pads(padding, hw, size, strides, True) != explicit_pads(
-                padding, hw, size, strides, False
-            )
+            pads = [Window2D.of(size, strides, padding, ceil=ceil).pads(*hw) for ceil in (True, False)]
+            attrs["ceil"] = pads[0] != pads[1]
             attrs["padding"] = "valid" if padding == "valid" else list(pair(padding))
         if kind == "avgpool":
             count = attrs.get("count_pad")
@@ -109,7 +97,7 @@ def source_nodes(folded: Folded, shortcut_of: dict[int, int]) -> tuple[dict[Any,
         op = unit.op()
         previous = ins[0]
         in_shape = folded.units[unit.inputs[0]].shape
-        for index, (_, primitive) in enumerate(primitives(op)):
+        for index, primitive in enumerate(part.op for part in op.lower()):
             key = (unit.uid, index)
             attrs = normal_attrs(primitive, in_shape)
             nodes[key] = _Node(primitive.kind, attrs, unit.shape, [previous], str(unit.layer))

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from inceptionspec.importer.check import primitives
+from inceptionspec.core.names import SpecPath
 from inceptionspec.importer.names import block_name, sanitize, unique
 from inceptionspec.importer.tree import BNode, Node, ONode
 from inceptionspec.ir import INPUT
@@ -316,39 +316,37 @@ def template_name(group: Group) -> str:
 # --- paths (what the expander will call every layer) -------------------------------------------------
 
 
-def op_output_suffix(node: ONode) -> str:
-    """The suffix of the primitive that gives an op's output (``.relu`` after ``conv``, ``bn``, ``relu``)."""
+def op_output_part(node: ONode) -> str | None:
+    """The name of the primitive that gives an op's output (``relu`` after ``conv``, ``bn``, ``relu``);
+    None when that is the op's own layer."""
     op = OPS[node.kind].model_validate({**node.args, "name": "x"})
-    return primitives(op)[-1][0]
+    return op.lower()[-1].name
 
 
-def unit_paths(items: list[Any], prefix: str, paths: dict[int, str], top: bool) -> None:
+def unit_paths(items: list[Any], prefix: SpecPath, paths: dict[int, SpecPath], top: bool) -> None:
     """IR paths of the units' outputs; a top-level item's output is tapped by the item's name."""
     names = scope_names([_entry(i) for i in items])
     for item, name in zip(items, names, strict=True):
         if isinstance(item, ONode):
             if item.uid is not None:
-                paths[item.uid] = f"{prefix}{name}" if top else f"{prefix}{name}{op_output_suffix(item)}"
+                part = None if top else op_output_part(item)
+                paths[item.uid] = prefix / name / part if part else prefix / name
             continue
         for block in item.copies if isinstance(item, Run) else [item]:
-            path = f"{prefix}{block.name}"
+            path = prefix / block.name
             block_paths(block, path, paths)
             if top:
                 paths[block.out] = path
 
 
-def block_paths(block: BNode, path: str, paths: dict[int, str]) -> None:
+def block_paths(block: BNode, path: SpecPath, paths: dict[int, SpecPath]) -> None:
     for branch_name, branch in zip(block.branch_names, block.branches, strict=True):
-        unit_paths(branch, f"{path}.{branch_name}.", paths, top=False)
-    roles = block.units
-    if "concat" in roles:
-        paths[roles["concat"]] = f"{path}.concat"
-    if "projection" in roles:
-        paths[roles["projection"]] = f"{path}.projection"
-    if "add" in roles:
-        paths[roles["add"]] = f"{path}.add"
-    if "act" in roles:
-        paths[roles["act"]] = f"{path}.{block.merge['residual']['activation']}"
+        unit_paths(branch, path / branch_name, paths, top=False)
+    for role in ("concat", "projection", "add"):
+        if role in block.units:
+            paths[block.units[role]] = path / role
+    if "act" in block.units:
+        paths[block.units["act"]] = path / block.merge["residual"]["activation"]
 
 
 # --- defaults and items ---------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from inceptionspec.importer.archive import refuse
 from inceptionspec.importer.kgraph import KGraph, KLayer, shown
-from inceptionspec.importer.window import explicit_pads, same_pads
 from inceptionspec.ops import OPS, Op, Shape, ShapeError, concat, fmt_shape, fmt_window, pair, residual_add
+from inceptionspec.ops.geometry import Window2D
 
 #: Keras activation names → the language's.
 ACTIVATIONS = {
@@ -431,7 +431,15 @@ def _pool_ceils(pads: tuple[int, ...], size_hw: tuple[int, ...], size: Any, stri
     if 2 * ph > kh or 2 * pw > kw:
         return []
     padding = _padding_value((ph, ph, pw, pw))
-    return [c for c in (False, True) if explicit_pads(padding, (size_hw[0], size_hw[1]), size, strides, c) == pads]
+    return [c for c in (False, True) if _pads(size_hw, Window2D.of(size, strides, padding, ceil=c)) == pads]
+
+
+def _pads(size_hw: tuple[int, ...], window: Window2D) -> tuple[int, ...] | None:
+    """The pads after which a ``valid`` window computes ``window``; None when it does not fit."""
+    try:
+        return window.pads(size_hw[0], size_hw[1])
+    except ShapeError:
+        return None
 
 
 def _padded_avgpool(folder: _Folder, layer: KLayer, cfg: _Config) -> None:
@@ -452,7 +460,7 @@ def _padded_avgpool(folder: _Folder, layer: KLayer, cfg: _Config) -> None:
             continue
         args = {"size": size, "strides": strides, "padding": _padding_value(pads), "ceil": ceil, "count_pad": count}
         break
-    if args is None and pads == same_pads(hw, size, strides) and counted == pads:
+    if args is None and pads == _pads(hw, Window2D.of(size, strides, "same")) and counted == pads:
         args = {"size": size, "strides": strides, "padding": "same", "ceil": False, "count_pad": True}
     if args is None:
         raise cfg.error(f"pads {list(pads)} counted {list(counted)}: no spec average pool computes this")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from inceptionspec.core.names import BACKEND_SEP, MAX_NAME_LENGTH, SPEC_SEP, is_name
+from inceptionspec.core.names import BACKEND_SEP, MAX_NAME_LENGTH, SPEC_SEP, SpecPath, is_name
 from inceptionspec.importer.kgraph import KLayer
 from inceptionspec.lang.models import BLOCK_KEYS
 from inceptionspec.ops import USER_OPS
@@ -41,12 +41,12 @@ def path_parts(layer: KLayer) -> list[str] | None:
     """The parts of a spec-path name (``a.b.c`` or ``a__b__c``), or None for any other name."""
     name = layer.name
     if BACKEND_SEP in name:
-        parts = name.split(BACKEND_SEP)
+        parts = SpecPath.from_backend(name).parts
     elif SPEC_SEP in name:
-        parts = name.split(SPEC_SEP)
+        parts = SpecPath.parse(name).parts
     else:
         return None
-    return parts if all(is_name(p) and _LANG_NAME.match(p) for p in parts) else None
+    return list(parts) if all(is_name(p) and _LANG_NAME.match(p) for p in parts) else None
 
 
 def meaningful(layer: KLayer) -> str | None:
