@@ -7,7 +7,8 @@ how close the imported spec's model computes to the source with the same weights
 Per model: the import's wall and CPU time (median of 3; Keras building the source model is not
 counted — only reading its config into a spec, the self-check included), the spec's lines against the
 shipped spec's (target ≤ 1.5× for keras:InceptionV3 and keras:InceptionResNetV2), and for
-keras.applications the largest output difference after transferring the source's weights (target ≤ 1e-5).
+keras.applications the largest output difference after transferring the source's weights, batch-norm
+statistics randomised (target ≤ 1e-5).
 Prints a markdown table with the machine's load and the command.
 """
 
@@ -30,6 +31,15 @@ def _timed(fn, repeats: int = 3) -> tuple[float, float, object]:
     return statistics.median(walls), statistics.median(cpus), result
 
 
+def _randomise_batch_norms(keras, np, model) -> None:
+    rng = np.random.default_rng(0)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            weights = layer.get_weights()
+            new = [rng.normal(0, 0.2, w.shape).astype("float32") for w in weights[:-1]]
+            layer.set_weights([*new, rng.uniform(0.5, 1.5, weights[-1].shape).astype("float32")])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.importer", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="keras:InceptionV3 only")
@@ -48,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     shipped_lines = {name: len(path.read_text().splitlines()) for name, path in shipped().items()}
     for app in apps:
         source = getattr(keras.applications, app)(weights=None)
+        _randomise_batch_norms(keras, np, source)  # the default statistics (0, 1) would hide a wrong epsilon
         config = model_config(source)
         wall, cpu, imported = _timed(lambda config=config: import_spec(config))
         model = build_model(imported.spec, include_aux=False)

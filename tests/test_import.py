@@ -342,6 +342,33 @@ def test_a_conv_the_language_lacks_is_refused(tmp_path, change, expected):
     assert expected in message
 
 
+@pytest.mark.parametrize(
+    ("cls", "module", "registered", "expected"),
+    [
+        # a stock Keras layer the language has no op for
+        ("UpSampling2D", "keras.layers", None, "layer `up` (UpSampling2D): not a layer the spec language"),
+        # a custom class from someone else's package: never looked up, never constructed
+        ("Swish", "my_project.layers", "MyProject>Swish", "layer `up` (Swish) from module `my_project.layers`"),
+        # a name that claims to be inceptionspec's own layer but is registered elsewhere
+        ("ScaledResidualAdd", "evil", "Evil>ScaledResidualAdd", "(ScaledResidualAdd) from module `evil`"),
+    ],
+)
+def test_a_layer_the_language_lacks_is_refused_by_name_and_class(tmp_path, cls, module, registered, expected):
+    net = Net()
+    net.layer(cls, net.conv(net.input, 4, 3), name="up", module=module, registered=registered)
+    message = _refused(net, tmp_path)
+    assert message.startswith(str(tmp_path / "m.keras") + ":1:1: ")
+    assert expected in message
+
+
+def test_a_config_with_more_layers_than_the_budget_is_refused_before_any_is_read(tmp_path):
+    net = Net()
+    x = net.input
+    for _ in range(5_001):
+        x = net.layer("ReLU", x)
+    assert "the model has 5,002 layers (limit 5,000)" in _refused(net, tmp_path)
+
+
 def test_blocks_nested_past_the_depth_limit_are_refused_not_a_crash(tmp_path):
     net = Net((8, 8, 3))
 

@@ -160,7 +160,8 @@ def assemble(folded: Folded, decomposed: Decomposed, name: str | None, source: s
             layer = folded.units[path.tap].layer
             raise refuse(folded.display, f"{layer}: an output reads a layer the spec cannot name")
         training_only = path.output in folded.training_only
-        head_defs[head_name] = HeadDef(to_items(items, defaults), tap=paths[path.tap].dotted, training_only=training_only)
+        tap = paths[path.tap].dotted
+        head_defs[head_name] = HeadDef(to_items(items, defaults), tap=tap, training_only=training_only)
     draft = Draft(
         name=name or sanitize(folded.name) or "imported",
         input=list(folded.input_shape),
