@@ -115,4 +115,15 @@ def main() -> None:
 
 
 # The commands register themselves on `main`.
-from inceptionspec.cli import build, compare, draw, evaluate, explore, export, specs, summary, train  # noqa: E402, F401
+from inceptionspec.cli import (  # noqa: E402, F401
+    build,
+    compare,
+    draw,
+    evaluate,
+    explore,
+    export,
+    importer,
+    specs,
+    summary,
+    train,
+)
