@@ -9,7 +9,8 @@ import importlib.abc
 import importlib.machinery
 import sys
 
-from inceptionspec.core.errors import Diagnostic, Loc, SpecError
+from inceptionspec.core.budget import Budget, BudgetExceeded
+from inceptionspec.core.errors import Diagnostic, Loc, SourceError, SpecError
 
 # The public API, imported on first use: a command pays only for what it runs, and the static
 # path never loads TensorFlow (only `inceptionspec.keras` imports keras).
@@ -29,9 +30,12 @@ _API = {
 
 __all__ = [
     "Analysis",
+    "Budget",
+    "BudgetExceeded",
     "Diagnostic",
     "Diff",
     "Loc",
+    "SourceError",
     "Spec",
     "SpecError",
     "analyze",

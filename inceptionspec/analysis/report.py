@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inceptionspec.analysis import Analysis
+from inceptionspec.core import escape as esc
 from inceptionspec.ops import fmt_shape
 
 
@@ -31,11 +32,11 @@ def _totals(analysis: Analysis) -> list[str]:
 
 
 def table(analysis: Analysis, layers: bool = False) -> None:
-    from rich.console import Console
+    """The terminal table: every cell a rich ``Text`` made by :func:`esc.term` (never markup)."""
     from rich.table import Table
 
-    console = Console(soft_wrap=False)
-    title = f"{analysis.name}: input {fmt_shape(analysis.input_shape)}"
+    console = esc.console(soft_wrap=False)
+    title = esc.term(f"{analysis.name}: input {fmt_shape(analysis.input_shape)}")
     t = Table(title=title, title_justify="left", header_style="bold")
     t.add_column("layer" if layers else "block")
     t.add_column("op" if layers else "type")
@@ -43,16 +44,18 @@ def table(analysis: Analysis, layers: bool = False) -> None:
     t.add_column("params", justify="right")
     t.add_column("MACs", justify="right")
     for row in _rows(analysis, layers):
-        t.add_row(*row)
+        t.add_row(*map(esc.term, row))
     console.print(t)
     for line in _totals(analysis):
-        console.print(line, highlight=False)
+        console.print(esc.term(line))
 
 
 def markdown(analysis: Analysis, layers: bool = False) -> str:
+    """A markdown table; every cell :func:`esc.md_text` (no user text can start markup)."""
     head = "| layer | op | output | params | MACs |" if layers else "| block | type | output | params | MACs |"
-    lines = [f"**{analysis.name}** — input {fmt_shape(analysis.input_shape)}", "", head, "|---|---|--:|--:|--:|"]
-    lines += [f"| {' | '.join(row)} |" for row in _rows(analysis, layers)]
+    title = f"**{esc.md_text(analysis.name)}** — input {esc.md_text(fmt_shape(analysis.input_shape))}"
+    lines = [title, "", head, "|---|---|--:|--:|--:|"]
+    lines += ["| " + " | ".join(map(esc.md_text, row)) + " |" for row in _rows(analysis, layers)]
     lines.append("")
-    lines += [f"- {line}" for line in _totals(analysis)]
+    lines += [f"- {esc.md_text(line)}" for line in _totals(analysis)]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from inceptionspec.cli import (
     outside_option,
     set_option,
 )
+from inceptionspec.core import escape as esc
 from inceptionspec.core.errors import UsageError
 
 
@@ -53,13 +54,11 @@ def build(
     allow_outside_extends: bool,
 ) -> None:
     """Compile a spec into a Keras 3 model and save it as .keras."""
-    from rich.console import Console
-
     from inceptionspec.analysis import analyze_graph, report
     from inceptionspec.ir import lower
     from inceptionspec.lang.pipeline import load
 
-    console = Console(stderr=True)
+    console = esc.console(stderr=True)
     budget = _budget(max_params, allow_outside_extends)
     with console.status("reading the spec") as status:
         loaded = load(spec, list(sets), budget)
@@ -75,7 +74,7 @@ def build(
         status.update(f"building {len(graph.layers)} layers")
         model = keras_backend.compile_graph(graph, seed, analysis)
         if weights_from:
-            status.update(f"copying weights from {weights_from}")
+            status.update(esc.term(f"copying weights from {weights_from}"))
             try:
                 if weights_from.endswith(".weights.h5"):
                     model.load_weights(weights_from)
@@ -87,12 +86,10 @@ def build(
                 raise UsageError(f"--weights-from {weights_from}: {exc}") from None
         if compile_:
             keras_backend.compile_for_training(model, loaded)
-        status.update(f"saving {target}")
+        status.update(esc.term(f"saving {target}"))
         model.save(target)
     report.table(analysis)
     if weights_from:
-        console.print(transfer, highlight=False)
+        console.print(esc.term(transfer))
     outputs = ", ".join(model.output) if isinstance(model.output, dict) else "output"
-    console.print(
-        f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed})", highlight=False
-    )
+    console.print(esc.term(f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed})"))

@@ -7,15 +7,12 @@ import sys
 import click
 
 from inceptionspec.cli import (
-    EXIT_BUG,
     EXIT_USAGE,
-    _bug_report,
-    _stderr,
+    _guard,
     aux_option,
     main,
     set_option,
 )
-from inceptionspec.core.errors import SpecError, UsageError
 
 
 @main.command("diff")
@@ -25,6 +22,7 @@ from inceptionspec.core.errors import SpecError, UsageError
 @aux_option
 @click.option("--layers", "show_layers", is_flag=True, help="List changed layers, not only blocks.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@_guard(invalid=EXIT_USAGE)
 def diff_command(a: str, b: str, sets: tuple[str, ...], no_aux: bool, show_layers: bool, fmt: str) -> None:
     """What changed from A to B: blocks, layers, shapes, parameters, multiply-adds.
 
@@ -33,16 +31,6 @@ def diff_command(a: str, b: str, sets: tuple[str, ...], no_aux: bool, show_layer
     from inceptionspec.compare import diff as compare
     from inceptionspec.compare import print_result
 
-    try:
-        result = compare(a, b, include_aux=not no_aux, overrides=list(sets))
-    except SpecError as err:
-        _stderr(err.format())
-        sys.exit(EXIT_USAGE)
-    except (UsageError, OSError) as err:
-        _stderr(f"error: {err}")
-        sys.exit(EXIT_USAGE)
-    except Exception as exc:
-        _stderr(_bug_report(exc, f"{a} and {b}"))
-        sys.exit(EXIT_BUG)
+    result = compare(a, b, include_aux=not no_aux, overrides=list(sets))
     print_result(result, fmt, show_layers)
     sys.exit(0 if result.identical else 1)

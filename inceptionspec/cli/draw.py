@@ -10,11 +10,13 @@ from inceptionspec.cli import (
     _budget,
     _guard,
     _stderr,
+    _stdout,
     aux_option,
     main,
     outside_option,
     set_option,
 )
+from inceptionspec.core.files import write_text
 
 
 @main.command()
@@ -61,12 +63,12 @@ def render(
         )
     budget = _budget(None, allow_outside_extends)
     analysis = analyze(load(spec, list(sets), budget), include_aux=not no_aux, budget=budget)
-    text = rendering.render(analysis, fmt=fmt, depth=depth, collapse_repeats=not expand_repeats)
+    text = rendering.render(analysis, fmt=fmt, depth=depth, collapse_repeats=not expand_repeats, budget=budget)
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
         _stderr(f"wrote {output}")
     else:
-        click.echo(text, nl=False)
+        _stdout(text, nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from inceptionspec.analysis import analyze_graph
 from inceptionspec.core.budget import Budget
-from inceptionspec.core.errors import Loc, SpecError, UsageError
+from inceptionspec.core.errors import Loc, SourceError, SpecError, UsageError
 from inceptionspec.ir import lower
 from inceptionspec.lang.library import find
 from inceptionspec.lang.loader import decode
@@ -39,11 +39,11 @@ def diff(
 
     A and B are paths, shipped names, ``PATH@REV`` (the file at a git revision) or
     loaded :class:`Spec` objects; ``overrides`` (``--set`` strings) apply to both.
-    Raises SpecError for an invalid spec, UsageError for a source that cannot be read."""
+    Raises SpecError for an invalid spec (SourceError for a source that cannot be read)."""
     budget = budget or Budget()
     side_a = _side(a, overrides, include_aux, budget)
     side_b = _side(b, overrides, include_aux, budget)
-    return compare(side_a, side_b, include_aux)
+    return compare(side_a, side_b, include_aux, budget)
 
 
 def _side(source: SpecSource, overrides: list[str] | None, include_aux: bool, budget: Budget) -> Side:
@@ -70,29 +70,29 @@ def read_revision(source: str, budget: Budget | None = None) -> SpecText:
     """``PATH@REV``: the file as it was at git revision REV (``git show REV:path`` in its repository).
 
     PATH may be a shipped name.  Relative ``extends`` of the old text resolve next to
-    the file as it is now.  UsageError when git, the repository, the revision or the
+    the file as it is now.  SourceError when git, the repository, the revision or the
     file at that revision is missing."""
     budget = budget or Budget()
     spelled, _, rev = source.rpartition("@")
     if not spelled or not rev or rev.startswith("-"):
-        raise UsageError(f"{source}: expected PATH@REV, e.g. specs/googlenet.yaml@HEAD")
+        raise SourceError(source, "expected PATH@REV, e.g. specs/googlenet.yaml@HEAD")
     path = Path(spelled)
     if not path.exists():
         try:
             path = find(spelled)
-        except UsageError:
+        except SourceError:
             pass  # a file that exists only at the revision
     path = path.absolute()
     if not path.parent.is_dir():
-        raise UsageError(f"{source}: no directory {path.parent}")
-    top = _git(["rev-parse", "--show-toplevel"], path.parent, f"{source}: {path.parent} is not in a git repository")
+        raise SourceError(source, f"no directory {path.parent}")
+    top = _git(["rev-parse", "--show-toplevel"], path.parent, source, f"{path.parent} is not in a git repository")
     root = Path(top.decode().strip()).resolve()
     try:
         relative = (path.parent.resolve() / path.name).relative_to(root).as_posix()
     except ValueError:
-        raise UsageError(f"{source}: {path} is outside its git repository {root}") from None
+        raise SourceError(source, f"{path} is outside its git repository {root}") from None
     display = f"{relative}@{rev}"
-    data = _git(["show", f"{rev}:{relative}"], root, f"{source}: no {relative} at revision {rev}")
+    data = _git(["show", f"{rev}:{relative}"], root, source, f"no {relative} at revision {rev}")
     if len(data) > budget.max_file_bytes:
         raise SpecError.at(
             Loc(display, 1, 1), f"the file is {len(data)} bytes; specs are limited to {budget.max_file_bytes} bytes"
@@ -100,16 +100,16 @@ def read_revision(source: str, budget: Budget | None = None) -> SpecText:
     return SpecText(decode(data, display), path, display)
 
 
-def _git(args: list[str], cwd: Path, failure: str) -> bytes:
-    """Run git (an argv list, no shell) in ``cwd``; UsageError(failure + git's reason) if it fails."""
+def _git(args: list[str], cwd: Path, source: str, failure: str) -> bytes:
+    """Run git (an argv list, no shell) in ``cwd``; SourceError(source, failure + git's reason) if it fails."""
     git = shutil.which("git")
     if git is None:
-        raise UsageError(f"{failure} (git is not installed)")
+        raise SourceError(source, f"{failure} (git is not installed)")
     try:
         done = subprocess.run([git, *args], cwd=cwd, capture_output=True, timeout=60, check=False)  # noqa: S603
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise UsageError(f"{failure} ({exc})") from None
+        raise SourceError(source, f"{failure} ({exc})") from None
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
-        raise UsageError(failure + (f" (git: {reason[0].removeprefix('fatal: ')})" if reason else ""))
+        raise SourceError(source, failure + (f" (git: {reason[0].removeprefix('fatal: ')})" if reason else ""))
     return done.stdout

@@ -29,8 +29,9 @@ from pydantic import (
 from pydantic.json_schema import GetJsonSchemaHandler, JsonSchemaValue
 from pydantic_core import core_schema
 
-from inceptionspec.core.errors import did_you_mean, one_of
+from inceptionspec.core.errors import close_to_one_of, did_you_mean, one_of
 from inceptionspec.lang.node import Node
+from inceptionspec.lang.text import Description, Label, Reference, Title
 from inceptionspec.ops import USER_OPS, Activation, ParamRef, PosInt, Size
 
 NAME_PATTERN = r"^[A-Za-z0-9_]+$"
@@ -110,7 +111,7 @@ class TemplateCall(Node):
                 raise ValueError(
                     f"`{self.template}` is an op kind; write the op as `- {self.template}: {{name: ..., ...}}`"
                 )
-            hint = did_you_mean(self.template, known)
+            hint = did_you_mean(self.template, known, (info.context or {}).get("budget"))
             raise ValueError(
                 f"unknown template `{self.template}`"
                 + (f"; {hint}" if hint else f" (templates: {one_of(known) or 'none defined'})")
@@ -156,7 +157,7 @@ Merge = Literal["concat"] | ResidualMerge
 class InlineBlock(Node):
     """Parallel branches merged by concatenation or a scaled residual add."""
 
-    kind: str | None = Field(None, description="A label for tables and pictures (the template it came from).")
+    kind: Label | None = Field(None, description="A label for tables and pictures (the template it came from).")
     branches: Annotated[dict[Name, Branch], Field(min_length=1)]
     merge: Merge = "concat"
     repeat: PosInt = 1
@@ -166,7 +167,7 @@ class InlineBlock(Node):
 class SequenceBlock(Node):
     """Items applied one after the other."""
 
-    kind: str | None = None
+    kind: Label | None = None
     layers: Annotated[list[Item], Field(min_length=1)]
     repeat: PosInt = 1
     defaults: Defaults | None = None
@@ -212,9 +213,9 @@ class UnknownOp(Node):
 
     @model_validator(mode="before")
     @classmethod
-    def _fail(cls, data: Any) -> Any:
+    def _fail(cls, data: Any, info: ValidationInfo) -> Any:
         key = next(iter(data)) if isinstance(data, dict) and data else "?"
-        hint = did_you_mean(key, USER_OPS)
+        hint = did_you_mean(key, USER_OPS, (info.context or {}).get("budget"))
         raise ValueError(f"unknown op `{key}`" + (f"; {hint}" if hint else f" (ops: {one_of(USER_OPS)})"))
 
     @classmethod
@@ -225,6 +226,7 @@ class UnknownOp(Node):
 
 
 _OP_FIELDS = {name for op in USER_OPS.values() for name in op.model_fields} - {"name"}
+_OP_KINDS = tuple(USER_OPS)
 
 
 def item_tag(value: Any) -> str | None:
@@ -237,7 +239,7 @@ def item_tag(value: Any) -> str | None:
     if key in USER_OPS:
         return key
     looks_like_op = not isinstance(body, dict) or bool(set(body) & _OP_FIELDS)
-    if isinstance(key, str) and looks_like_op and did_you_mean(key, USER_OPS):
+    if isinstance(key, str) and looks_like_op and close_to_one_of(key, _OP_KINDS):
         return "unknown_op"
     return "block"
 
@@ -283,7 +285,7 @@ Defaults = create_model(
 class Template(Node):
     """A parameterised block: ``$name`` in its body is replaced by the call's argument."""
 
-    description: str = ""
+    description: Description = ""
     params: list[Name] | dict[Name, Any] = Field(
         default_factory=list,
         description="Parameter names in positional order; a mapping gives defaults (null: required).",
@@ -332,9 +334,9 @@ class Training(Node):
 
 
 class References(Node):
-    paper: str | None = None
-    implementation: str | None = None
-    notes: str | None = None
+    paper: Reference | None = None
+    implementation: Reference | None = None
+    notes: Description | None = None
 
 
 class Width(Node):
@@ -354,8 +356,8 @@ class Spec(Node):
 
     version: Literal[1] = Field(description="Spec language version; always 1.")
     name: Name
-    title: str = ""
-    description: str = ""
+    title: Title = Field("", description="One line of plain text, at most 200 characters.")
+    description: Description = ""
     references: References | None = None
     extends: str | None = Field(None, description="A shipped spec name or a relative path to a spec file.")
     overrides: dict[str, Any] | None = Field(

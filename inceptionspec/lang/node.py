@@ -44,7 +44,8 @@ class Node(BaseModel):
                     collector.add(
                         data.key_loc(key) or data.loc,
                         f"unknown key `{key}` in {cls.what()}",
-                        did_you_mean(key, allowed) or f"expected one of {', '.join(allowed)}",
+                        did_you_mean(key, allowed, (info.context or {}).get("budget"))
+                        or f"expected one of {', '.join(allowed)}",
                     )
                 kept = LocDict(loc=data.loc)
                 for key, value in data.items():

@@ -39,10 +39,10 @@ def resolved_document(
     """The merged spec (extends and overrides applied), validated, before expansion."""
     budget = budget or Budget()
     doc = read(source, budget)
-    doc = apply_overrides(doc, None, _edits(overrides))
+    doc = apply_overrides(doc, None, _edits(overrides), budget)
     fallback = doc.loc or Loc(str(source), 1, 1)
     templates = set(doc.get("templates") or {}) if isinstance(doc.get("templates"), dict) else set()
-    validate(Spec, doc, fallback, {"templates": templates}, partial=True)
+    validate(Spec, doc, fallback, {"templates": templates}, partial=True, budget=budget)
     return doc
 
 
@@ -59,8 +59,9 @@ def load(source: str | Path | SpecText, overrides: Overrides = None, budget: Bud
     ``overrides`` are applied after the file's own: a mapping ``{path: value}``
     or ``--set`` strings ``"path=value"``.  Raises :class:`SpecError`.
     """
+    budget = budget or Budget()
     doc = expanded_document(source, overrides, budget)
-    spec = validate(Spec, doc, doc.loc or Loc(str(source), 1, 1), {"templates": set()})
+    spec = validate(Spec, doc, doc.loc or Loc(str(source), 1, 1), {"templates": set()}, budget=budget)
     assert spec is not None
     return spec
 

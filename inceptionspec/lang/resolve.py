@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from inceptionspec.core.budget import Budget
-from inceptionspec.core.errors import Collector, Loc, SpecError, UsageError, did_you_mean, one_of
+from inceptionspec.core.errors import Collector, Loc, SourceError, SpecError, UsageError, did_you_mean, one_of
+from inceptionspec.core.files import reason
 from inceptionspec.lang.library import find, shipped, specs_dir
 from inceptionspec.lang.loader import LocDict, LocList, load_file, parse_text
 from inceptionspec.ops import USER_OPS
@@ -96,14 +97,17 @@ def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tu
         loc = doc.value_loc("extends") or root_loc
         if not isinstance(parent_name, str):
             raise SpecError.at(loc, "`extends` is a shipped spec name or a relative path")
-        parent = _parent_path(parent_name, path, loc, budget)
+        parent, parent_real = _parent_path(parent_name, path, loc, budget)
         chain = (*_chain, real)
-        if parent.resolve() in chain:
-            names = " → ".join(p.name for p in (*chain, parent.resolve()))
+        if parent_real in chain:
+            names = " → ".join(p.name for p in (*chain, parent_real))
             raise SpecError.at(loc, f"`extends` cycle: {names}")
         if len(chain) > budget.max_extends_depth:
             raise SpecError.at(loc, f"`extends` chain longer than {budget.max_extends_depth}")
-        base = read(parent, budget, chain)
+        try:
+            base = read(parent, budget, chain)
+        except SourceError as exc:  # the file named was there a moment ago: a spec problem, located
+            raise SpecError.at(loc, f"`extends: {parent_name}` cannot be read: {exc.reason}") from None
         own = LocDict(loc=doc.loc)
         for key, value in doc.items():
             if key not in ("extends", "overrides"):
@@ -113,7 +117,7 @@ def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tu
         if overrides is not None:
             doc["overrides"] = overrides
             doc.value_locs["overrides"] = own.loc
-    return apply_overrides(doc, doc.pop("overrides", None))
+    return apply_overrides(doc, doc.pop("overrides", None), budget=budget)
 
 
 def _display(path: Path) -> str:
@@ -124,7 +128,26 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
+#: An `extends` value names a file: at most this many characters (and no control characters, which
+#: the loader refuses in every string).
+MAX_EXTENDS_CHARS = 255
+
+
+def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> tuple[Path, Path]:
+    """The file ``extends: name`` names, and its real path; a located SpecError when it cannot be
+    (too long, outside the directory, missing, a symlink loop, not a regular file)."""
+    if len(name) > MAX_EXTENDS_CHARS:
+        raise SpecError.at(
+            loc, f"`extends` is {len(name):,} characters long; a file name has at most {MAX_EXTENDS_CHARS}"
+        )
+    try:
+        parent = _find_parent(name, child, loc, budget)
+        return parent, parent.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # ELOOP, ENAMETOOLONG; a loop before Python 3.13; NUL
+        raise SpecError.at(loc, f"`extends: {name}` cannot be followed: {reason(exc)}") from None
+
+
+def _find_parent(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
     if name.endswith(".yaml") or "/" in name and not name.startswith("examples/"):
         candidate = child.parent / name
         # The directory check comes first, so a spec cannot probe which files exist elsewhere.
@@ -142,7 +165,7 @@ def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
     if name in specs:
         return specs[name]
     raise SpecError.at(
-        loc, f"`extends`: unknown spec `{name}`", did_you_mean(name, specs) or "see `inceptionspec list`"
+        loc, f"`extends`: unknown spec `{name}`", did_you_mean(name, specs, budget) or "see `inceptionspec list`"
     )
 
 
@@ -159,8 +182,11 @@ def parse_set(text: str, index: int = 0) -> tuple[str, Any, Loc]:
     return path.strip(), value, Loc(file, 1, len(path) + 2)
 
 
-def apply_overrides(doc: LocDict, overrides: Any, extra: list[tuple[str, Any, Loc]] | None = None) -> LocDict:
+def apply_overrides(
+    doc: LocDict, overrides: Any, extra: list[tuple[str, Any, Loc]] | None = None, budget: Budget | None = None
+) -> LocDict:
     """Apply the ``overrides`` mapping of a spec, then command-line ``--set`` edits."""
+    budget = budget or Budget()
     edits: list[tuple[str, Any, Loc]] = []
     if overrides is not None:
         if not isinstance(overrides, LocDict):
@@ -171,7 +197,7 @@ def apply_overrides(doc: LocDict, overrides: Any, extra: list[tuple[str, Any, Lo
     errors = Collector()
     for path, value, loc in edits:
         try:
-            _apply(doc, path, value, loc)
+            _apply(doc, path, value, loc, budget)
         except SpecError as err:
             errors.extend(err)
     errors.raise_if_any()
@@ -218,8 +244,11 @@ def default_name(kind: str, ordinal: int, taken: set[str]) -> str:
     return name
 
 
-def _apply(doc: LocDict, path: str, value: Any, loc: Loc) -> None:
-    parts = path.split(".")
+def _apply(doc: LocDict, path: str, value: Any, loc: Loc, budget: Budget) -> None:
+    parts = path.split(".", budget.max_depth)
+    if len(parts) > budget.max_depth:
+        # Nothing in a spec is deeper than the YAML nesting bound; the walk below recurses per part.
+        raise SpecError.at(loc, f"override path `{path[:80]}…` has more than {budget.max_depth} parts")
     if any(not p for p in parts):
         raise SpecError.at(loc, f"override path `{path}` has an empty part")
     if parts[0] == "stages" or parts[0] not in TOP_KEYS:
@@ -231,9 +260,9 @@ def _apply(doc: LocDict, path: str, value: Any, loc: Loc) -> None:
         if not parts:
             _set(doc, "stages", value, loc)
             return
-        _walk_items(stages, parts, value, loc, path, doc)
+        _walk_items(stages, parts, value, loc, path, doc, budget)
     else:
-        _walk(doc, parts, value, loc, path, doc)
+        _walk(doc, parts, value, loc, path, doc, budget)
 
 
 def _set(container: LocDict, key: Any, value: Any, loc: Loc) -> None:
@@ -243,10 +272,10 @@ def _set(container: LocDict, key: Any, value: Any, loc: Loc) -> None:
         container.set(key, value, loc, getattr(value, "loc", None) or loc)
 
 
-def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict) -> None:
+def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict, budget: Budget) -> None:
     head, rest = parts[0], parts[1:]
     if isinstance(node, list):
-        _walk_items(node, parts, value, loc, path, doc)
+        _walk_items(node, parts, value, loc, path, doc, budget)
         return
     if not isinstance(node, dict):
         raise SpecError.at(loc, f"override `{path}`: `{head}` is inside a value that is not a mapping or list")
@@ -257,7 +286,7 @@ def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: Loc
             if (isinstance(inner, dict) and head in inner) or (
                 isinstance(inner, list) and head.partition("@")[0] in scope_names([item_entry(i) for i in inner])
             ):
-                _walk(inner, parts, value, loc, path, doc)
+                _walk(inner, parts, value, loc, path, doc, budget)
                 return
     if not rest:
         _set(node, head, value, loc)
@@ -266,7 +295,7 @@ def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: Loc
         if isinstance(node, LocDict):
             node.set(head, LocDict(loc=loc), loc, loc)
         else:
-            raise SpecError.at(loc, f"override `{path}`: no `{head}`", did_you_mean(head, node))
+            raise SpecError.at(loc, f"override `{path}`: no `{head}`", did_you_mean(head, node, budget))
     child = node[head]
     if isinstance(child, (str, int, float, bool)) or child is None:
         # A shorthand (`dropout: 0.4`) or an empty body becomes a mapping to edit into.
@@ -277,7 +306,7 @@ def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: Loc
             else LocDict({op.shorthand: child} if op and op.shorthand else {}, loc=loc)
         )
         node[head] = child
-    _walk(child, rest, value, loc, path, doc)
+    _walk(child, rest, value, loc, path, doc, budget)
 
 
 def _is_call(node: dict) -> bool:
@@ -289,7 +318,7 @@ def _is_call(node: dict) -> bool:
     )
 
 
-def _walk_call(node: dict, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict) -> None:
+def _walk_call(node: dict, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict, budget: Budget) -> None:
     """An edit of a template call's argument, by parameter name."""
     template = next(k for k in node if k != "repeat")
     params = _template_params(doc, template)
@@ -300,7 +329,7 @@ def _walk_call(node: dict, parts: list[str], value: Any, loc: Loc, path: str, do
         raise SpecError.at(
             loc,
             f"override `{path}`: `{head}` is not a parameter of template `{template}`",
-            did_you_mean(head, params) or f"parameters: {one_of(params)}; or edit `templates.{template}`",
+            did_you_mean(head, params, budget) or f"parameters: {one_of(params)}; or edit `templates.{template}`",
         )
     args = node[template]
     if args is None:
@@ -326,7 +355,9 @@ def _template_params(doc: LocDict, template: str) -> list[str] | None:
     return [str(p) for p in params] if isinstance(params, (list, dict)) else []
 
 
-def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict) -> None:
+def _walk_items(
+    items: list[Any], parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict, budget: Budget
+) -> None:
     head, rest = parts[0], parts[1:]
     name, _, where = head.partition("@")
     names = scope_names([item_entry(item) for item in items])
@@ -335,7 +366,7 @@ def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: 
         hint = (
             f"`{name}` is made by `repeat` on `{repeated}`; edit `{repeated}` (all its copies)"
             if repeated
-            else did_you_mean(name, [n for n in names if n]) or f"names here: {one_of(n for n in names if n)}"
+            else did_you_mean(name, [n for n in names if n], budget) or f"names here: {one_of(n for n in names if n)}"
         )
         raise SpecError.at(loc, f"override `{path}`: no item named `{name}`", hint)
     index = names.index(name)
@@ -361,9 +392,9 @@ def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: 
         return
     key, body = next(iter(items[index].items()))
     if key not in USER_OPS and isinstance(body, dict) and _is_call(body) and rest[0] not in body:
-        _walk_call(body, rest, value, loc, path, doc)
+        _walk_call(body, rest, value, loc, path, doc, budget)
         return
-    _walk(items[index], [key, *rest], value, loc, path, doc)
+    _walk(items[index], [key, *rest], value, loc, path, doc, budget)
 
 
 def _repeat_instance(items: list[Any], names: list[str | None], name: str) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Collector, Diagnostic, Loc, SpecError, did_you_mean
 from inceptionspec.lang.loader import YAML11_BOOLS, LocDict, LocList
 from inceptionspec.ops import USER_OPS
@@ -113,6 +114,8 @@ def _message(err: dict[str, Any]) -> tuple[str, str | None]:
     expect = _expectation(err)
     if expect:
         return f"expected {expect}, got {describe_value(value)}", None
+    if kind == "string_too_long" and isinstance(value, str):
+        return f"at most {err['ctx']['max_length']:,} characters, got {len(value):,}", None
     if kind in ("value_error", "assertion_error"):
         return err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, "), None
     msg = err["msg"]
@@ -135,6 +138,7 @@ _CONSTRAINT_KINDS = {
     "less_than_equal",
     "too_short",
     "too_long",
+    "string_too_long",
     "value_error",
     "assertion_error",
     "missing",
@@ -210,15 +214,21 @@ def _is_ref_mismatch(err: dict[str, Any]) -> bool:
 
 
 def validate(
-    model: type[M], data: Any, fallback: Loc, context: dict[str, Any] | None = None, partial: bool = False
+    model: type[M],
+    data: Any,
+    fallback: Loc,
+    context: dict[str, Any] | None = None,
+    partial: bool = False,
+    budget: Budget | None = None,
 ) -> M | None:
     """Validate located data; raise SpecError with every problem found.
 
     With ``partial`` (before expansion) returns None when only op arguments that
-    defaults may still supply are missing."""
+    defaults may still supply are missing. ``budget`` pays for the suggestions."""
     collector = Collector()
     try:
-        result = model.model_validate(data, context={**(context or {}), "collector": collector})
+        context = {**(context or {}), "collector": collector, "budget": budget}
+        result = model.model_validate(data, context=context)
     except ValidationError as exc:
         for d in diagnostics(exc, data, fallback, partial):
             collector.add(d.loc, d.message, d.hint)
