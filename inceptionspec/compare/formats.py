@@ -280,36 +280,32 @@ def print_text(result: Diff, show_layers: bool = False, console: Console | None 
     for row in _total_rows(result):
         totals.add_row(*map(esc.term, row))
     console.print(totals)
-    for change in (c for c in result.changes if c.entity == "network"):
-        console.print(esc.term(f"{change.path}: {_fmt_shapes((change.old, change.new))}"))
+    # A print per line costs rich 0.1 ms: 1 s for 10,000 blocks. The lines are printed at once.
+    lines: list[Text] = [esc.term(f"{change.path}: {_fmt_shapes((change.old, change.new))}")
+                         for change in result.changes if change.entity == "network"]  # fmt: skip
     width = max((len(block.name) for block in result.blocks), default=0)
     if result.blocks:
-        console.print()
+        lines.append(Text())
     for block in result.blocks:
         row = _block_row(block)
-        line = Text()
-        line.append_text(esc.term(f"{MARKS[row.status]} {row.name.ljust(width)}  ", style=STYLES[row.status]))
-        line.append_text(esc.term(row.what))
-        console.print(line)
+        lines.append(esc.term(f"{MARKS[row.status]} {row.name.ljust(width)}  ", style=STYLES[row.status]))
+        lines[-1].append_text(esc.term(row.what))
         effects = _effects(block, row)
         if effects:
-            console.print(esc.term(" " * (width + 4) + effects, style="dim"))
+            lines.append(esc.term(" " * (width + 4) + effects, style="dim"))
         if show_layers:
             for layer in _layer_rows(block):
-                text = Text(" " * 4)
-                text.append_text(esc.term(f"{MARKS[layer.status]} {layer.name}", style=STYLES[layer.status]))
-                details = [layer.what, *(f"{k} {v}" for k, v in _layer_effects(layer) if v)]
-                text.append_text(esc.term("  " + " · ".join(d for d in details if d)))
-                console.print(text)
+                lines.append(Text(" " * 4))
+                lines[-1].append_text(esc.term(f"{MARKS[layer.status]} {layer.name}", style=STYLES[layer.status]))
+                details = [layer.what, *(" ".join(pair) for pair in _layer_effects(layer) if pair[1])]
+                lines[-1].append_text(esc.term("  " + " · ".join(d for d in details if d)))
     outputs = _output_rows(result)
     if outputs:
-        console.print()
-        console.print(esc.term("outputs", style="bold"))
+        lines += [Text(), esc.term("outputs", style="bold")]
         for row in outputs:
-            line = Text()
-            line.append_text(esc.term(f"{MARKS[row.status]} {row.name}  ", style=STYLES[row.status]))
-            line.append_text(esc.term(row.what))
-            console.print(line)
+            lines.append(esc.term(f"{MARKS[row.status]} {row.name}  ", style=STYLES[row.status]))
+            lines[-1].append_text(esc.term(row.what))
+    esc.print_lines(console, lines)
 
 
 def _effects(block: BlockDiff, row: _Row) -> str:

@@ -252,7 +252,8 @@ def _compose(text: str, file: str, budget: Budget, pure: bool = False) -> Any:
             elif not isinstance(value, str):
                 # `1` and `true` are different keys in YAML but the same in a Python dict; no key of the
                 # language is anything but a name, so say that, rather than "duplicate key `True`".
-                what = "null" if value is None else f"the {_TYPE_NAMES.get(type(value), 'value')} `{value}`"
+                shown = str(value).lower() if isinstance(value, bool) else value
+                what = "null" if value is None else f"the {_TYPE_NAMES.get(type(value), 'value')} `{shown}`"
                 errors.add(loc, f"a mapping key must be a name, not {what}", "quote it to make it a string")
             elif value in container:
                 first = container.key_locs[value]

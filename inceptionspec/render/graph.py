@@ -68,7 +68,7 @@ class _Graph:
                     self.edges.extend((p, merge.id, "shortcut", "shortcut") for p in preds)
             return outs
         if isinstance(box, Frame):
-            title = box.name + (f" ({box.kind})" if box.kind else "")
+            title = box.name + (" (" + box.kind + ")" if box.kind else "")
             sub = _Cluster(box.id, title, box.tip, box.names)
             cluster.clusters.append(sub)
             assert box.body is not None
@@ -167,21 +167,20 @@ def _mermaid(d: Diagram) -> str:
     comments one line each."""
     g = _graph(d)
     mid = _MermaidIds()
-    out = [f"%% {esc.line(d.title)}", f"%% {esc.line(d.subtitle)}", "flowchart TB"]
+    out = [f"%% {esc.mermaid_comment(d.title)}", f"%% {esc.mermaid_comment(d.subtitle)}", "flowchart TB"]
     styles: dict[str, list[str]] = {}
 
     def cluster(c: _Cluster, indent: str) -> None:
         for nid in c.nodes:
             label, style, _ = g.nodes[nid]
-            text = esc.mermaid_label(label)
-            node = (
-                f'{esc.mermaid_id(mid(nid))}(["{text}"])' if style == "io" else f'{esc.mermaid_id(mid(nid))}["{text}"]'
-            )
-            out.append(indent + node)
+            if style == "io":
+                out.append(indent + f'{esc.mermaid_id(mid(nid))}(["{esc.mermaid_label(label)}"])')
+            else:
+                out.append(indent + f'{esc.mermaid_id(mid(nid))}["{esc.mermaid_label(label)}"]')
             styles.setdefault(style, []).append(mid(nid))
         for sub in c.clusters:
             if len(sub.names) > 1:
-                out.append(indent + f"%% {esc.line(sub.label + ': ' + ', '.join(sub.names))}")
+                out.append(indent + f"%% {esc.mermaid_comment(sub.label + ': ' + ', '.join(sub.names))}")
             out.append(indent + f'subgraph {esc.mermaid_id(mid(sub.id, "s"))}["{esc.mermaid_label(sub.label)}"]')
             out.append(indent + "  direction TB")
             cluster(sub, indent + "  ")

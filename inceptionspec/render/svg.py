@@ -67,7 +67,7 @@ class _Svg:
 
     def add(self, markup: esc.Markup) -> None:
         if not isinstance(markup, esc.Markup):  # escaping by construction: only the builders make Markup
-            raise TypeError(f"SVG output must be built with inceptionspec.core.escape, not {type(markup).__name__}")
+            raise TypeError("SVG output must be built with inceptionspec.core.escape (Markup), not a plain str")
         self.out.append(markup)
 
     def line(self, x1: float, y1: float, x2: float, y2: float, cls: str = "e", arrow: bool = False) -> None:
