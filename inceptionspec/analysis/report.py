@@ -81,3 +81,14 @@ def _columns(title: Text, heads: tuple[str, ...], rows: list[tuple[str, ...]]) -
 
     rule = Text("  ".join("─" * w for w in widths))
     return [title, esc.term(line(heads), style="bold"), rule, *(Text(line(row)) for row in cells)]
+
+
+def markdown(analysis: Analysis, layers: bool = False) -> str:
+    """A markdown table; every cell :func:`esc.md_text` (no user text can start markup)."""
+    head = "| layer | op | output | params | MACs |" if layers else "| block | type | output | params | MACs |"
+    title = f"**{esc.md_text(analysis.name)}** — input {esc.md_text(fmt_shape(analysis.input_shape))}"
+    lines = [title, "", head, "|---|---|--:|--:|--:|"]
+    lines += ["| " + " | ".join(map(esc.md_text, row)) + " |" for row in _rows(analysis, layers)]
+    lines.append("")
+    lines += [f"- {esc.md_text(line)}" for line in _totals(analysis)]
+    return "\n".join(lines)
