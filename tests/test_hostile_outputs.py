@@ -158,6 +158,19 @@ def _long_op_name_repeated(path: Path) -> None:
     path.write_text(HEADER + "stages:\n" + blocks)
 
 
+def _default_names(path: Path) -> None:
+    """2,500 ops named `identity_2` ... and 2,500 unnamed ones, whose generated names must skip them
+    (each search once started again from the count: 6 million steps)."""
+    named = "".join(f"        - identity: {{name: identity_{k}}}\n" for k in range(2, 2502))
+    path.write_text(HEADER + "stages:\n  - b:\n      layers:\n" + named + "        - identity:\n" * 2490)
+
+
+def _many_overrides(path: Path) -> None:
+    """3,000 overrides of a 3,000-item list (each once named every item again: 7 s)."""
+    ops = "".join(f"  - dropout: {{name: d{k}, rate: 0.1}}\n" for k in range(3000))
+    path.write_text(HEADER + "stages:\n" + ops + "overrides:\n" + "".join(f"  d{k}.rate: 0.2\n" for k in range(3000)))
+
+
 def _diff_long_a(path: Path) -> None:
     path.write_text(HEADER + "stages:\n" + "".join(f"  - identity: {{name: a{i}}}\n" for i in range(4900)))
 
@@ -181,6 +194,8 @@ GENERATED = {
     "suggestions.yaml": (_suggestions, 1, "(did you mean `layer_number_00000`?)"),
     "long_names_deep.yaml": (_long_names_deep, 1, "the `max_name_bytes` budget"),
     "long_op_name_repeated.yaml": (_long_op_name_repeated, 1, None),
+    "default_names.yaml": (_default_names, 0, "valid (4990 layers"),
+    "many_overrides.yaml": (_many_overrides, 0, "valid (3000 layers"),
     "diff_long_a.yaml": (_diff_long_a, 0, "valid (4900 layers"),
     "diff_long_b.yaml": (_diff_long_b, 0, "valid (4900 layers"),
     "extends_symlink_loop.yaml": (_extends_symlink_loop, 1, "symlink loop"),
@@ -238,6 +253,8 @@ WORK = [
     ("long_names_deep.yaml", "render-svg"),
     ("long_op_name_repeated.yaml", "summary"),
     ("extends_symlink_loop.yaml", "validate"),
+    ("default_names.yaml", "validate"),
+    ("many_overrides.yaml", "validate"),
     ("out_title_newline.yaml", "render-dot"),
     ("terminal_escape_key.yaml", "validate"),
     ("terminal_bidi.yaml", "summary"),
