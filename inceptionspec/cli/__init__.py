@@ -175,6 +175,10 @@ def main() -> None:
     # makes took 40 % of the time of a 5,000-layer diff, and freed nothing.
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
+    if not os.environ.get("INCEPTIONSPEC_TRACEBACK"):
+        # A Rust extension (pydantic-core) that panics when memory runs out, with RUST_BACKTRACE=1
+        # in the environment, deadlocks capturing the backtrace: the command would hang, not exit 2.
+        os.environ["RUST_BACKTRACE"] = "0"
 
 
 # The commands register themselves on `main`.
