@@ -22,6 +22,8 @@ _API = {
     "Spec": "lang.models",
     "dump": "lang.pipeline",
     "load": "lang.pipeline",
+    "resolve": "lang.pipeline",
+    "Resolved": "lang.pipeline",
     "build_model": "keras",
     "compile_for_training": "keras",
     "transfer_weights": "keras",
@@ -35,6 +37,7 @@ __all__ = [
     "Diagnostic",
     "Diff",
     "Loc",
+    "Resolved",
     "SourceError",
     "Spec",
     "SpecError",
@@ -44,8 +47,14 @@ __all__ = [
     "diff",
     "dump",
     "load",
+    "resolve",
     "transfer_weights",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public API (loaded on first use, so not yet in the module's namespace) and the rest."""
+    return sorted({*__all__, *globals()})
 
 
 def __getattr__(name: str) -> object:

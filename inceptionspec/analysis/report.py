@@ -36,6 +36,19 @@ def _totals(analysis: Analysis) -> list[str]:
     ]
 
 
+def elide(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, shortened in the middle (``mixed_5b.bra…0.conv``), so
+    both the block a name starts with and the layer it ends with stay readable."""
+    if len(text) <= width:
+        return text
+    if width < 3:
+        return text[:width]
+    tail = (width - 1) // 2
+    return f"{text[: width - 1 - tail]}…{text[len(text) - tail :]}"
+
+
+#: The name column never gets narrower than this, however narrow the terminal.
+MIN_NAME_WIDTH = 16
 #: Tables longer than this print as aligned columns: rich's table costs 0.4 ms a row, 2 s for a
 #: network at the layer bound.
 RICH_ROWS = 1000
@@ -43,20 +56,29 @@ _RIGHT = (False, False, True, True, True)
 
 
 def table(analysis: Analysis, layers: bool = False) -> None:
-    """The terminal table: every cell a rich ``Text`` made by :func:`esc.term` (never markup)."""
+    """The terminal table: every cell shown safely (:func:`esc.line`) in a rich ``Text`` (never
+    markup)."""
+    from rich.cells import cell_len
     from rich.table import Table
 
     console = esc.console(soft_wrap=False)
     title = esc.term(f"{analysis.name}: input {fmt_shape(analysis.input_shape)}")
-    heads = ("layer", "op") if layers else ("block", "type")
-    heads += ("output", "params", "MACs")
-    rows = _rows(analysis, layers)
+    headers = ("layer" if layers else "block", "op" if layers else "type", "output", "params", "MACs")
+    rows = [tuple(map(esc.line, row)) for row in _rows(analysis, layers)]
+    widths = [max(cell_len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+    # The other columns keep their width; the name column gets the rest of the line (a table of
+    # n columns spends 3n + 1 cells on borders and padding) and long names lose their middle.
+    room = max(MIN_NAME_WIDTH, console.width - (3 * len(headers) + 1) - sum(widths[1:]))
+    if widths[0] > room:
+        rows = [(elide(row[0], room), *row[1:]) for row in rows]
     if len(rows) > RICH_ROWS:
-        esc.print_lines(console, _columns(title, heads, rows))
+        esc.print_lines(console, _columns(title, headers, rows))
     else:
         t = Table(title=title, title_justify="left", header_style="bold")
-        for head, right in zip(heads, _RIGHT, strict=True):
-            t.add_column(head, justify="right" if right else "left")
+        t.add_column(headers[0], no_wrap=True)
+        t.add_column(headers[1])
+        for header in headers[2:]:
+            t.add_column(header, justify="right", no_wrap=True)
         for row in rows:
             t.add_row(*map(esc.term, row))
         console.print(t)

@@ -49,6 +49,17 @@ def _stdout(text: str, nl: bool = True) -> None:
         raise UsageError(f"standard output: cannot write: {reason(exc)}") from None
 
 
+def _stdout_bytes(data: bytes) -> None:
+    """Binary output (a PNG) or encoded text, as :func:`_stdout` treats text."""
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise UsageError(f"standard output: cannot write: {reason(exc)}") from None
+
+
 def _reader_gone() -> None:
     """The pipe we print to was closed: print nothing more (the interpreter's final flush too)."""
     try:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from inceptionspec.analysis import analyze_graph
+from inceptionspec.compare.compare import compare
+from inceptionspec.compare.records import Diff, Side
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Loc, SourceError, SpecError, UsageError
 from inceptionspec.ir import lower
@@ -16,11 +17,6 @@ from inceptionspec.lang.loader import decode
 from inceptionspec.lang.models import Spec
 from inceptionspec.lang.pipeline import load
 from inceptionspec.lang.resolve import SpecText
-
-if TYPE_CHECKING:
-    pass
-from inceptionspec.compare.compare import compare
-from inceptionspec.compare.records import Diff, Side
 
 # --- loading: paths, shipped names, PATH@REV, loaded specs ---------------------------------
 
@@ -69,13 +65,13 @@ def _readable(source: str | Path, budget: Budget) -> str | Path | SpecText:
 def read_revision(source: str, budget: Budget | None = None) -> SpecText:
     """``PATH@REV``: the file as it was at git revision REV (``git show REV:path`` in its repository).
 
-    PATH may be a shipped name.  Relative ``extends`` of the old text resolve next to
-    the file as it is now.  SourceError when git, the repository, the revision or the
-    file at that revision is missing."""
+    PATH may be a shipped name.  Relative ``extends`` of the old text resolve at the same
+    revision (the parent as it was then); shipped names resolve to the installed specs.
+    SourceError when git, the repository, the revision or the file at that revision is missing."""
     budget = budget or Budget()
     spelled, _, rev = source.rpartition("@")
     if not spelled or not rev or rev.startswith("-"):
-        raise SourceError(source, "expected PATH@REV, e.g. specs/googlenet.yaml@HEAD")
+        raise _source_error(f"{source}: expected PATH@REV, e.g. specs/googlenet.yaml@HEAD")
     path = Path(spelled)
     if not path.exists():
         try:
@@ -84,32 +80,64 @@ def read_revision(source: str, budget: Budget | None = None) -> SpecText:
             pass  # a file that exists only at the revision
     path = path.absolute()
     if not path.parent.is_dir():
-        raise SourceError(source, f"no directory {path.parent}")
-    top = _git(["rev-parse", "--show-toplevel"], path.parent, source, f"{path.parent} is not in a git repository")
+        raise _source_error(f"{source}: no directory {path.parent}")
+    top = _git(["rev-parse", "--show-toplevel"], path.parent, f"{source}: {path.parent} is not in a git repository")
     root = Path(top.decode().strip()).resolve()
+    folder = path.parent.resolve()
     try:
-        relative = (path.parent.resolve() / path.name).relative_to(root).as_posix()
+        relative = (folder / path.name).relative_to(root).as_posix()
     except ValueError:
-        raise SourceError(source, f"{path} is outside its git repository {root}") from None
-    display = f"{relative}@{rev}"
-    data = _git(["show", f"{rev}:{relative}"], root, source, f"no {relative} at revision {rev}")
+        raise _source_error(f"{source}: {path} is outside its git repository {root}") from None
+    data = _git(["show", f"{rev}:{relative}"], root, f"{source}: no {relative} at revision {rev}")
+    return _at_revision(data, folder / path.name, root, rev, budget)
+
+
+def _at_revision(data: bytes, path: Path, root: Path, rev: str, budget: Budget) -> SpecText:
+    """A file's text at ``rev``, able to read the files beside it at the same revision."""
+    display = f"{path.relative_to(root).as_posix()}@{rev}"
     if len(data) > budget.max_file_bytes:
         raise SpecError.at(
             Loc(display, 1, 1), f"the file is {len(data)} bytes; specs are limited to {budget.max_file_bytes} bytes"
         )
-    return SpecText(decode(data, display), path, display)
+
+    def sibling(other: Path) -> SpecText | None:
+        try:
+            relative = other.relative_to(root).as_posix()
+        except ValueError:
+            return None  # outside the repository (only with --allow-outside-extends)
+        if not _is_file_at(root, rev, relative):
+            return None
+        data = _git(["show", f"{rev}:{relative}"], root, f"no {relative} at revision {rev}")
+        return _at_revision(data, other, root, rev, budget)
+
+    return SpecText(decode(data, display), path, display, sibling, f"revision {rev}")
 
 
-def _git(args: list[str], cwd: Path, source: str, failure: str) -> bytes:
-    """Run git (an argv list, no shell) in ``cwd``; SourceError(source, failure + git's reason) if it fails."""
-    git = shutil.which("git")
-    if git is None:
-        raise SourceError(source, f"{failure} (git is not installed)")
-    try:
-        done = subprocess.run([git, *args], cwd=cwd, capture_output=True, timeout=60, check=False)  # noqa: S603
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SourceError(source, f"{failure} ({exc})") from None
+def _source_error(message: str) -> SourceError:
+    """``"SOURCE: reason"`` as a SourceError (a SpecError: the API raises nothing else for bad input)."""
+    source, _, reason = message.partition(": ")
+    return SourceError(source, reason) if reason else SourceError(message, "cannot be read")
+
+
+def _git(args: list[str], cwd: Path, failure: str) -> bytes:
+    """Run git (an argv list, no shell) in ``cwd``; SourceError(failure + git's reason) if it fails."""
+    done = _run_git(args, cwd, failure)
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
-        raise SourceError(source, failure + (f" (git: {reason[0].removeprefix('fatal: ')})" if reason else ""))
+        raise _source_error(failure + (f" (git: {reason[0].removeprefix('fatal: ')})" if reason else ""))
     return done.stdout
+
+
+def _is_file_at(root: Path, rev: str, relative: str) -> bool:
+    done = _run_git(["cat-file", "-t", f"{rev}:{relative}"], root, f"{relative}@{rev}")
+    return done.returncode == 0 and done.stdout.strip() == b"blob"
+
+
+def _run_git(args: list[str], cwd: Path, failure: str) -> subprocess.CompletedProcess[bytes]:
+    git = shutil.which("git")
+    if git is None:
+        raise _source_error(f"{failure} (git is not installed)")
+    try:
+        return subprocess.run([git, *args], cwd=cwd, capture_output=True, timeout=60, check=False)  # noqa: S603
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise _source_error(f"{failure} ({exc})") from None

@@ -8,6 +8,7 @@ passes its bound. docs/threat-model.md lists every bound (its table is checked a
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, fields
 
 from inceptionspec.core.errors import Diagnostic, Loc, SpecError
@@ -99,6 +100,10 @@ class Budget:
             return False
         self.spent[bound] = total
         return True
+
+    def fresh(self) -> Budget:
+        """The same bounds with nothing spent (for one more network from the same spec)."""
+        return dataclasses.replace(self, spent={})
 
     def left(self, bound: str) -> int:
         """What is left of ``bound``."""

@@ -83,8 +83,13 @@ def read_bounded(path: Path, limit: int, display: str | None = None) -> bytes:
 def write_text(path: Path, text: str) -> None:
     """Write a command's output file; UsageError naming the file when it cannot be written
     (``/dev/full: No space left on device``)."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """:func:`write_text` for bytes (a PNG, an encoded text)."""
     try:
-        with open(path, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with open(path, "wb") as stream:
+            stream.write(data)
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {reason(exc)}") from None

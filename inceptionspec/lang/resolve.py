@@ -14,6 +14,8 @@ An override addresses a place by names, never by list positions:
 
 from __future__ import annotations
 
+import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from inceptionspec.core.errors import Collector, Loc, SourceError, SpecError, Us
 from inceptionspec.core.files import reason
 from inceptionspec.lang.library import find, shipped, specs_dir
 from inceptionspec.lang.loader import LocDict, LocList, load_file, parse_text
+from inceptionspec.lang.text import TITLE_CHARS
 from inceptionspec.ops import USER_OPS
 
 #: Top-level keys an override path can start with (anything else names a stage item).
@@ -64,11 +67,17 @@ class SpecText:
     """A spec's text read from elsewhere than its file (the file at a git revision, for ``diff``).
 
     ``path`` is the file it is a version of: relative ``extends`` resolve next to it.
-    ``display`` names it in messages (``specs/googlenet.yaml@HEAD``)."""
+    ``display`` names it in messages (``specs/googlenet.yaml@HEAD``).  ``sibling``, when
+    given, reads another file of the same version (a relative ``extends`` parent at the same
+    git revision): it returns the parent's :class:`SpecText`, or None when that version has
+    no such file; without it, relative parents are read from disk."""
 
     text: str
     path: Path
     display: str
+    sibling: Callable[[Path], SpecText | None] | None = field(default=None, compare=False, repr=False)
+    #: Where the version comes from, for messages (``revision HEAD``).
+    origin: str = ""
 
     def __str__(self) -> str:
         return self.display
@@ -97,7 +106,8 @@ def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tu
         loc = doc.value_loc("extends") or root_loc
         if not isinstance(parent_name, str):
             raise SpecError.at(loc, "`extends` is a shipped spec name or a relative path")
-        parent, parent_real = _parent_path(parent_name, path, loc, budget)
+        parent = _parent(parent_name, source, path, loc, budget)
+        parent_real = (parent.path if isinstance(parent, SpecText) else parent).resolve()
         chain = (*_chain, real)
         if parent_real in chain:
             names = " → ".join(p.name for p in (*chain, parent_real))
@@ -113,6 +123,12 @@ def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tu
             if key not in ("extends", "overrides"):
                 own.set(key, value, doc.key_locs.get(key), doc.value_locs.get(key))
         overrides = doc.get("overrides")
+        if "title" not in own:
+            # The parent's title would present the variant as the parent (`render`'s header, the docs).
+            label = own["name"] if isinstance(own.get("name"), str) else path.stem
+            title = f"{label} — extends {parent_name}"
+            title = title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"  # a title is bounded
+            own.set("title", title, None, loc)
         doc = merge(base, own)
         if overrides is not None:
             doc["overrides"] = overrides
@@ -133,22 +149,44 @@ def _display(path: Path) -> str:
 MAX_EXTENDS_CHARS = 255
 
 
-def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> tuple[Path, Path]:
-    """The file ``extends: name`` names, and its real path; a located SpecError when it cannot be
-    (too long, outside the directory, missing, a symlink loop, not a regular file)."""
+def _parent(name: str, source: str | Path | SpecText, child: Path, loc: Loc, budget: Budget) -> Path | SpecText:
+    """The file a spec ``extends``: a shipped spec, a file next to the child, or — for a child read
+    at a git revision — the file next to it at that same revision."""
     if len(name) > MAX_EXTENDS_CHARS:
         raise SpecError.at(
             loc, f"`extends` is {len(name):,} characters long; a file name has at most {MAX_EXTENDS_CHARS}"
         )
+    if isinstance(source, SpecText) and source.sibling is not None and _is_relative(name):
+        # Lexically, inside the repository as it was: the working tree's files and links do not count.
+        folder = posixpath.normpath(child.parent.as_posix())
+        target = posixpath.normpath(posixpath.join(folder, name))
+        if not budget.allow_outside_extends and not target.startswith(folder.rstrip("/") + "/"):
+            raise SpecError.at(
+                loc, f"`extends: {name}` leaves the spec's directory", "pass --allow-outside-extends to permit it"
+            )
+        parent = source.sibling(Path(target))
+        if parent is None:
+            where = f" at {source.origin}" if source.origin else ""
+            raise SpecError.at(loc, f"`extends`: no file {name} next to {child.name}{where}")
+        return parent
+    return _parent_path(name, child, loc, budget)
+
+
+def _is_relative(name: str) -> bool:
+    return name.endswith(".yaml") or "/" in name and not name.startswith("examples/")
+
+
+def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
+    """The file ``extends: name`` names; a located SpecError when it cannot be followed (a symlink
+    loop, a name the file system refuses) as when it is outside the directory or missing."""
     try:
-        parent = _find_parent(name, child, loc, budget)
-        return parent, parent.resolve()
+        return _find_parent(name, child, loc, budget)
     except (OSError, RuntimeError, ValueError) as exc:  # ELOOP, ENAMETOOLONG; a loop before Python 3.13; NUL
         raise SpecError.at(loc, f"`extends: {name}` cannot be followed: {reason(exc)}") from None
 
 
 def _find_parent(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
-    if name.endswith(".yaml") or "/" in name and not name.startswith("examples/"):
+    if _is_relative(name):
         candidate = child.parent / name
         # The directory check comes first, so a spec cannot probe which files exist elsewhere.
         base = child.parent.resolve()
