@@ -32,10 +32,10 @@ def count_validations(monkeypatch):
     counts = {"written": 0, "expanded": 0}
     real = pipeline.validate
 
-    def counting(model, data, fallback, context=None, partial=False):
+    def counting(model, data, fallback, context=None, partial=False, budget=None):
         if model is pipeline.Spec:
             counts["written" if partial else "expanded"] += 1
-        return real(model, data, fallback, context, partial)
+        return real(model, data, fallback, context, partial, budget)
 
     monkeypatch.setattr(pipeline, "validate", counting)
     return counts
