@@ -100,7 +100,8 @@ def render(
         collapse_repeats=not expand_repeats,
         budget=budget,
     )
-    data = convert(text, fmt) if fmt in RASTER_FORMATS else text.encode("utf-8")
+    loc = analysis.graph.spec.loc
+    data = convert(text, fmt, budget, loc) if fmt in RASTER_FORMATS else text.encode("utf-8")
     note = ""
     if output is None and fmt in NOT_FOR_TERMINALS and sys.stdout.isatty():
         output = Path(f"{analysis.name}.{EXTENSIONS[fmt]}")

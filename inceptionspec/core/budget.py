@@ -30,6 +30,7 @@ _UNITS = {
     "max_analysis_steps": "analysis steps (a layer and each of its inputs count one)",
     "max_diff_work": "steps of aligning the two specs' blocks and layers",
     "max_render_boxes": "boxes to draw",
+    "max_picture_pixels": "pixels in the picture",
 }
 
 
@@ -71,6 +72,10 @@ class Budget:
     max_diff_work: int = 1_000_000
     #: Boxes one picture may draw (layers, merges, block frames, inputs and outputs).
     max_render_boxes: int = 20_000
+    #: Pixels of a PNG picture (at its 2× scale), or square points of a PDF one, counted before the
+    #: SVG is converted: a PNG costs 4 bytes a pixel; Inception-ResNet-v2 drawn with every repeat is
+    #: 47 million.
+    max_picture_pixels: int = 50_000_000
     #: Let `extends` name files outside the directory of the spec that extends them.
     allow_outside_extends: bool = False
     extra: dict[str, object] = field(default_factory=dict)
