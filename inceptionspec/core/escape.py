@@ -38,14 +38,14 @@ if TYPE_CHECKING:
 
 #: Characters shown as visible escapes everywhere: C0 controls (tab and newline are handled per
 #: context), DEL, C1 controls, the Arabic letter mark, LRM/RLM, the line and paragraph
-#: separators, the bidirectional embeddings, overrides and isolates, the BOM, and the
-#: interlinear annotation marks.
-_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb"
+#: separators, the bidirectional embeddings, overrides and isolates, the BOM, the interlinear
+#: annotation marks, and lone surrogates (no encoder can write them).
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff\ufeff\ufff9-\ufffb"
 #: Matches an unsafe character (tab and newline are not: text may hold them).
 UNSAFE_IN_TEXT = re.compile(f"[{_UNSAFE}]")
 _UNSAFE_LINE_RE = re.compile(f"[{_UNSAFE}\t\n]")
-#: Characters XML 1.0 cannot hold at all (a lone surrogate, U+FFFE, U+FFFF), on top of the above.
-_NOT_XML_RE = re.compile(f"[{_UNSAFE}\ud800-\udfff\ufffe\uffff]")
+#: Characters XML 1.0 cannot hold at all (U+FFFE, U+FFFF), on top of the above.
+_NOT_XML_RE = re.compile(f"[{_UNSAFE}\ufffe\uffff]")
 
 
 def visible(char: str) -> str:
