@@ -31,6 +31,7 @@ _UNITS = {
     "max_diff_work": "steps of aligning the two specs' blocks and layers",
     "max_render_boxes": "boxes to draw",
     "max_picture_pixels": "pixels in the picture",
+    "max_picture_texts": "texts in the picture",
 }
 
 
@@ -76,6 +77,9 @@ class Budget:
     #: SVG is converted: a PNG costs 4 bytes a pixel; Inception-ResNet-v2 drawn with every repeat is
     #: 47 million.
     max_picture_pixels: int = 50_000_000
+    #: Texts of a PNG or PDF picture (the converter spends about a millisecond on each);
+    #: Inception-ResNet-v2 drawn with every repeat has 435.
+    max_picture_texts: int = 1_500
     #: Let `extends` name files outside the directory of the spec that extends them.
     allow_outside_extends: bool = False
     extra: dict[str, object] = field(default_factory=dict)

@@ -35,15 +35,15 @@ def picture_pixels(svg: str, fmt: str) -> int:
 def convert(svg: str, fmt: str, budget: Budget | None = None, loc: Loc | None = None) -> bytes:
     """The SVG picture as ``png`` or ``pdf`` bytes; :class:`UsageError` when the extra is missing.
 
-    The picture's size counts against ``budget.max_picture_pixels`` before it is converted."""
+    The picture's size and its texts count against ``budget.max_picture_pixels`` and
+    ``max_picture_texts`` before it is converted."""
     if fmt not in RASTER_FORMATS:
         raise ValueError(f"format must be one of {', '.join(RASTER_FORMATS)}, not {fmt!r}")
-    (budget or Budget()).spend(
-        "max_picture_pixels",
-        picture_pixels(svg, fmt),
-        loc or Loc("<picture>", 1, 1),
-        "write SVG or HTML (no size limit), or draw it smaller: --depth block, or without --expand-repeats",
-    )
+    budget = budget or Budget()
+    loc = loc or Loc("<picture>", 1, 1)
+    hint = "write SVG or HTML (no such limit), or draw it smaller: --depth block, or without --expand-repeats"
+    budget.spend("max_picture_pixels", picture_pixels(svg, fmt), loc, hint)
+    budget.spend("max_picture_texts", svg.count("<text"), loc, hint)
     try:
         import vl_convert
     except ImportError:
