@@ -26,6 +26,8 @@ _API = {
     "Resolved": "lang.pipeline",
     "build_model": "keras",
     "compile_for_training": "keras",
+    "inference_model": "keras",
+    "targets": "keras",
     "transfer_weights": "keras",
     "CUSTOM_OBJECTS": "keras",
 }
@@ -46,8 +48,10 @@ __all__ = [
     "compile_for_training",
     "diff",
     "dump",
+    "inference_model",
     "load",
     "resolve",
+    "targets",
     "transfer_weights",
 ]
 

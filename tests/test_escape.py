@@ -219,6 +219,7 @@ def test_commands_print_only_through_the_escaping_sinks():
         ("cli/__init__.py", "_stdout"),
         ("compare/formats.py", "_print_json"),  # JSON and markdown, escaped for their formats
         ("compare/formats.py", "_print_markdown"),
+        ("data/shapes.py", "main"),  # a script that writes test images, printing its own arguments
     }
     offenders = []
     for path in _package_modules():
@@ -455,3 +456,54 @@ def test_terminal_tables_show_control_characters_and_markup_as_text(write):
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out and "\x85" not in out
     assert "\\x1b[2K" in out and "\\u202e" in out
     assert "[bold red]" in out and ":smile:" in out, "rich markup and emoji codes are printed as written"
+
+
+# --- the explore outputs: diff pictures and notebook views ----------------------------------------------
+
+
+def _tags_and_handlers(html: str) -> tuple[list[str], list[str]]:
+    """Script-like elements and event handlers in a page, and in the pages its iframes hold."""
+    from html.parser import HTMLParser
+
+    tags: list[str] = []
+    handlers: list[str] = []
+    inner: list[str] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.extend([tag] if tag in ("script", "img", "iframe", "object", "embed", "svg") else [])
+            handlers.extend(name for name, _ in attrs if name.startswith("on"))
+            inner.extend(value for name, value in attrs if name == "srcdoc" and value)
+
+    Reader().feed(html)
+    for page in inner:
+        more_tags, more_handlers = _tags_and_handlers(page)
+        tags += more_tags
+        handlers += more_handlers
+    return tags, handlers
+
+
+@pytest.mark.parametrize("fmt", ["svg", "html"])
+def test_the_diff_picture_with_hostile_names_holds_only_its_own_markup(fmt):
+    from inceptionspec.render.diffpicture import render_diff
+
+    hostile_spec = str(Path(__file__).parent / "hostile" / "out_title_markup.yaml")
+    for result in (_poisoned_diff(), diff(hostile_spec, "googlenet")):
+        _check_diff_picture(render_diff(result, fmt), fmt)
+
+
+def _check_diff_picture(text: str, fmt: str) -> None:
+    tags, handlers = _tags_and_handlers(text)
+    assert handlers == [] and not {"img", "iframe", "object", "embed"} & set(tags)
+    assert tags.count("script") == (0 if fmt == "svg" else 2)  # the marks as JSON data, and the page's script
+    if fmt == "svg":
+        ET.fromstring(text)
+
+
+def test_notebook_views_with_hostile_names_hold_only_their_own_markup():
+    from inceptionspec.render.notebook import analysis_html, diff_html
+
+    hostile_spec = str(Path(__file__).parent / "hostile" / "out_title_markup.yaml")  # title, labels, kinds
+    for html in (analysis_html(analyze(load(hostile_spec))), diff_html(diff("googlenet", hostile_spec))):
+        tags, handlers = _tags_and_handlers(html)
+        assert handlers == [] and not {"img", "object", "embed"} & set(tags), (tags, handlers)

@@ -25,6 +25,7 @@ from inceptionspec.core import escape as esc
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import SourceError, SpecError, UsageError
 from inceptionspec.core.files import reason
+from inceptionspec.data.errors import DataError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -113,7 +114,7 @@ def _guard(func: F | None = None, *, invalid: int = EXIT_INVALID) -> Any:
             except SourceError as err:
                 _stderr(f"error: {err.format()}")
                 sys.exit(EXIT_USAGE)
-            except SpecError as err:
+            except (SpecError, DataError) as err:
                 _stderr(err.format())
                 sys.exit(invalid)
             except UsageError as err:
@@ -193,4 +194,4 @@ def main() -> None:
 
 
 # The commands register themselves on `main`.
-from inceptionspec.cli import build, compare, draw, specs, summary  # noqa: E402, F401
+from inceptionspec.cli import build, compare, draw, evaluate, explore, specs, summary, train  # noqa: E402, F401

@@ -57,6 +57,11 @@ text{{font-family:{FONT};font-size:{FONT_SIZE}px;fill:#1f2933}}
 """
 
 
+def _classes(base: str, box: Box) -> str:
+    """``base`` and a box's extra classes (``box.mark``: set by the code, never from a spec)."""
+    return " ".join((base, box.mark)) if box.mark else base
+
+
 class _Svg:
     """The SVG as a list of lines. Every element is made by :mod:`inceptionspec.core.escape`'s
     builders (attributes and text escaped by construction); coordinates are numbers."""
@@ -101,7 +106,7 @@ class _Svg:
             self.frame(b)
 
     def unit(self, u: Unit) -> None:
-        self.add(esc.start("g", class_="u", data_id=u.id))
+        self.add(esc.start("g", class_=_classes("u", u), data_id=u.id))
         self.title(u.tip)
         r = 11 if u.style == "io" else 4
         self.add(esc.empty("rect", class_=u.style, x=u.x, y=u.y, width=u.w, height=u.h, rx=r))
@@ -156,10 +161,10 @@ class _Svg:
         hc = TITLE_H
         for k in (2, 1)[: 2 if f.copies > 1 else 0]:
             self.rect(f.x + k * STACK, f.y + k * STACK, w, h, class_="sh", rx=6, data_ho=h, data_hc=hc)
-        self.rect(f.x, f.y, w, h, class_="fr", rx=6, data_ho=h, data_hc=hc)
+        self.rect(f.x, f.y, w, h, class_=_classes("fr", f), rx=6, data_ho=h, data_hc=hc)
         r = 6
         x0, y0, x1, y1 = f.x + 0.5, f.y + 0.5, f.x + w - 0.5, f.y + TITLE_H
-        self.add(esc.start("g", class_="ttl", data_id=f.id))
+        self.add(esc.start("g", class_=_classes("ttl", f), data_id=f.id))
         d = esc.path_data(
             *("M", x0, y1, "V", y0 + r, "Q", x0, y0, x0 + r, y0),
             *("H", x1 - r, "Q", x1, y0, x1, y0 + r, "V", y1, "Z"),
