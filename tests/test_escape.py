@@ -81,6 +81,8 @@ def test_xml_text_and_attributes_escape_their_metacharacters_and_what_xml_cannot
     assert esc.xml_attr("\"'<>&\n") == "&quot;&#39;&lt;&gt;&amp;&#10;"
     assert esc.xml_text("\x00\ud800\ufffe") == "\\x00\\ud800\\ufffe"
     assert esc.xml_attr(3.25) == "3.2" and esc.xml_attr(3) == "3"
+    # An attribute value is text even when it holds markup (a page in an iframe's srcdoc).
+    assert esc.xml_attr(esc.Markup("<b>&lt;</b>")) == "&lt;b&gt;&amp;lt;&lt;/b&gt;"
 
 
 def test_markup_escapes_the_plain_text_it_is_joined_with():

@@ -16,6 +16,7 @@ from inceptionspec.cli import (
     main,
     set_option,
 )
+from inceptionspec.core.errors import UsageError
 from inceptionspec.core.files import write_text
 
 
@@ -42,6 +43,8 @@ def diff_command(
 
     A and B are paths, shipped names, or PATH@REV (the file at a git revision).
     Exit status as GNU diff: 0 identical, 1 different, 2 trouble."""
+    if output is not None and fmt not in ("html", "svg"):
+        raise UsageError("-o/--output writes --format html or svg; redirect the output of the other formats")
     from inceptionspec.compare import diff as compare
     from inceptionspec.compare import print_result
 

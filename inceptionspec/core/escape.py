@@ -145,10 +145,11 @@ def xml_text(value: object) -> Markup:
 def xml_attr(value: object) -> Markup:
     """An XML or HTML attribute value, for either quote: :func:`xml_text` plus ``"``, ``'`` and
     the whitespace an attribute would otherwise fold into spaces (tab, newline, CR); a number
-    as :func:`num` writes it."""
+    as :func:`num` writes it. Markup is escaped too: an attribute value is always text."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Markup(num(value))
-    text = str(xml_text(value))
+    # Markup too is text here: an attribute holding a page (an iframe's srcdoc) must keep its `&lt;`.
+    text = _NOT_XML_RE.sub(_show, str(value)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for char, entity in (('"', "&quot;"), ("'", "&#39;"), ("\t", "&#9;"), ("\n", "&#10;"), ("\r", "&#13;")):
         text = text.replace(char, entity)
     return Markup(text)
