@@ -7,7 +7,6 @@ mistakes are reported together, not one per attempt.
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
@@ -200,6 +199,8 @@ def did_you_mean(word: object, candidates: Iterable[object], budget: Budget | No
 
 
 def _suggest(word: str, options: list[str]) -> str | None:
+    import difflib  # only when a mistake needs a suggestion: no start-up cost for valid specs
+
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in options}

@@ -8,6 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from inceptionspec.core.names import spec_path
 from inceptionspec.keras.layers import CUSTOM_OBJECTS
 
 # --- weight transfer ------------------------------------------------------------------
@@ -15,6 +16,9 @@ from inceptionspec.keras.layers import CUSTOM_OBJECTS
 
 @dataclass
 class TransferReport:
+    """What :func:`transfer_weights` did. ``pairs`` and ``skipped`` hold Keras layer names (for a
+    model built here, backend names such as ``aux1__fc``); the text shows them as spec paths."""
+
     pairs: list[tuple[str, str]]
     skipped: list[str]
     tensors: int
@@ -24,7 +28,7 @@ class TransferReport:
         text = f"transferred {len(self.pairs)} layers ({self.tensors} tensors, {self.values:,} values)"
         if self.skipped:
             text += f"; {len(self.skipped)} layers of the destination kept their initial weights: "
-            text += ", ".join(self.skipped[:5]) + (" …" if len(self.skipped) > 5 else "")
+            text += ", ".join(spec_path(name) for name in self.skipped[:5]) + (" …" if len(self.skipped) > 5 else "")
         return text
 
 
@@ -74,14 +78,14 @@ def transfer_weights(src: keras.Model, dst: keras.Model) -> TransferReport:
         d_shapes = [tuple(w.shape) for w in d.weights]
         if s_shapes != d_shapes:
             raise TransferError(
-                f"layer {i + 1} differs: {type(s).__name__} `{s.name}` has weights {s_shapes}, "
-                f"{type(d).__name__} `{d.name}` has {d_shapes}"
+                f"layer {i + 1} differs: {type(s).__name__} `{spec_path(s.name)}` has weights {s_shapes}, "
+                f"{type(d).__name__} `{spec_path(d.name)}` has {d_shapes}"
             )
         pairs.append((s, d))
     if len(a) > len(b):
         raise TransferError(
             f"the source has {len(a)} layers with weights, the destination only {len(b)}; "
-            f"first without a partner: `{a[len(b)].name}`"
+            f"first without a partner: `{spec_path(a[len(b)].name)}`"
         )
     tensors = values = 0
     for s, d in pairs:
