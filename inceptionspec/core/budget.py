@@ -28,6 +28,7 @@ class BudgetExceeded(SpecError):
 _UNITS = {
     "max_name_bytes": "bytes of layer and block names",
     "max_analysis_steps": "analysis steps (a layer and each of its inputs count one)",
+    "max_variant_layers": "layers analysed across the variants of the spec",
     "max_diff_work": "steps of aligning the two specs' blocks and layers",
     "max_render_boxes": "boxes to draw",
     "max_picture_pixels": "pixels in the picture",
@@ -69,6 +70,9 @@ class Budget:
     max_suggestions: int = 500_000
     #: Steps of the static analysis: one per layer and one per input of each layer.
     max_analysis_steps: int = 50_000
+    #: Layers of every variant one command analyses (`scale`, `sweep`: each variant's layers count),
+    #: counted as each variant is lowered: 38 variants of Inception-ResNet-v2, 6 of a 5,000-layer spec.
+    max_variant_layers: int = 30_000
     #: Steps of aligning two specs in `diff` (names and signatures looked up).
     max_diff_work: int = 1_000_000
     #: Boxes one picture may draw (layers, merges, block frames, inputs and outputs).
