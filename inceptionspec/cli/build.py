@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from inceptionspec.core.errors import UsageError
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the model (default: ./NAME.keras).",
+    help="Where to write the model (default: ./NAME.keras; NAME-no-aux.keras with --no-aux, "
+    "NAME-set-HASH.keras with --set edits).",
 )
 @set_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of every initializer.")
@@ -64,7 +66,7 @@ def build(
         loaded = load(spec, list(sets), budget)
         graph = lower(loaded, include_aux=not no_aux, budget=budget)
         analysis = analyze_graph(graph, budget)
-        target = output or Path(f"{loaded.name}.keras")
+        target = output or default_output(loaded.name, no_aux, sets)
         if target.suffix != ".keras":
             raise UsageError(f"{target}: the model file must end in .keras")
         status.update("importing Keras and TensorFlow")
@@ -87,9 +89,22 @@ def build(
         if compile_:
             keras_backend.compile_for_training(model, loaded)
         status.update(esc.term(f"saving {target}"))
+        replaced = target.exists()
         model.save(target)
     report.table(analysis)
     if weights_from:
         console.print(esc.term(transfer))
+    if replaced:
+        console.print(esc.term(f"note: {target} existed and was replaced"))
     outputs = ", ".join(model.output) if isinstance(model.output, dict) else "output"
     console.print(esc.term(f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed})"))
+
+
+def default_output(name: str, no_aux: bool, sets: tuple[str, ...] | list[str]) -> Path:
+    """The model file `build` writes without ``-o``: ``NAME.keras``, named after what makes it another
+    model than the spec's — ``-no-aux``, and for ``--set`` edits ``-set-`` and a short hash of them
+    (stable: the same edits, in the same order, name the same file)."""
+    parts = [name] + (["no-aux"] if no_aux else [])
+    if sets:
+        parts.append("set-" + hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8])
+    return Path("-".join(parts) + ".keras")

@@ -54,6 +54,7 @@ class Expander:
         self._cut = False  # the count under way stopped at a cycle or at the depth limit
         self.depth = 0  # blocks being expanded, one inside the other
         self.path_bytes = 0  # length of the dotted path of the scope being expanded (`block.branch.`)
+        self.template: str | None = None  # the template whose body is being expanded
 
     def _copies(self, body: Any) -> int:
         """How many copies a block unrolls: its ``repeat``, scaled by ``depth`` when it has one."""
@@ -341,7 +342,11 @@ class Expander:
         if bound is None:
             return None
         note = f"in template `{template}` (used by `{name}` at {loc})"
-        return self.body(definition, template, chain, {**self.globals, **bound}, (*via, note), (*stack, template))
+        outer, self.template = self.template, template
+        try:
+            return self.body(definition, template, chain, {**self.globals, **bound}, (*via, note), (*stack, template))
+        finally:
+            self.template = outer
 
     def bind(
         self, template: str, definition: LocDict, args: Any, loc: Loc, env: Env, via: tuple[str, ...]
@@ -431,12 +436,14 @@ class Expander:
             key = value[1:]
             if key in env:
                 return env[key][0]
-            where = _at(loc, via) or Loc("<unknown>", 1, 1)
+            # At the template line only, without the call that led there: one report, not one per call.
+            where = Loc(loc.file, loc.line, loc.col) if loc is not None else Loc("<unknown>", 1, 1)
             inside = [k for k in env if k not in self.globals]
             hint = did_you_mean(key, env, self.budget) or (
                 "parameters exist only inside templates" if not inside else f"parameters: {', '.join(sorted(env))}"
             )
-            self.errors.add(where, f"unknown parameter `{value}`", hint)
+            inner = f" in template `{self.template}`" if self.template else ""
+            self.errors.add(where, f"unknown parameter `{value}`{inner}", hint)
             return value
         if isinstance(value, dict):
             out = LocDict(loc=getattr(value, "loc", None))

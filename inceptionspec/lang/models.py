@@ -455,12 +455,17 @@ class Spec(Node):
 
         return spec_html(self)
 
-    @model_validator(mode="after")
-    def _complete(self) -> Spec:
-        if self.extends is None:
-            missing = [k for k in ("input", "stages") if getattr(self, k) is None]
+    @model_validator(mode="before")
+    @classmethod
+    def _complete(cls, data: Any, info: ValidationInfo) -> Any:
+        # Checked before the fields, and collected: a missing `input` is reported with the file's other
+        # mistakes (and with a missing `version` or `name`), not in a second round once they are fixed.
+        if isinstance(data, dict) and data.get("extends") is None:
+            missing = [k for k in ("input", "stages") if k not in data]
             if missing:
-                raise ValueError(
-                    f"missing {' and '.join(f'`{k}`' for k in missing)} (required unless `extends` is given)"
-                )
-        return self
+                message = f"missing {' and '.join(f'`{k}`' for k in missing)} (required unless `extends` is given)"
+                collector = (info.context or {}).get("collector")
+                if collector is None or getattr(data, "loc", None) is None:
+                    raise ValueError(message)
+                collector.add(data.loc, message)
+        return data

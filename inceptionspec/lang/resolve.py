@@ -23,7 +23,7 @@ from typing import Any
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Collector, Loc, SourceError, SpecError, UsageError, did_you_mean, one_of
 from inceptionspec.core.files import reason
-from inceptionspec.lang.library import find, shipped, specs_dir
+from inceptionspec.lang.library import find, shipped
 from inceptionspec.lang.loader import LocDict, LocList, load_file, parse_text
 from inceptionspec.lang.text import TITLE_CHARS
 from inceptionspec.ops import USER_OPS
@@ -139,11 +139,15 @@ def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tu
 
 
 def _display(path: Path) -> str:
-    try:
-        rel = path.resolve().relative_to(specs_dir().resolve())
-        return f"specs/{rel.as_posix()}"
-    except ValueError:
+    """How messages name a spec file: a path that opens from the current directory. A path the user
+    gave stays as given; a shipped spec (found by name, wherever the package lives) is relative to
+    the current directory when it lies under it, else absolute."""
+    if not path.is_absolute():
         return str(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path.resolve())
 
 
 #: An `extends` value names a file: at most this many characters (and no control characters, which
@@ -454,6 +458,13 @@ def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: 
             if isinstance(items, LocList) and index < len(items.item_locs):
                 del items.item_locs[index]
             return
+        if isinstance(value, list) and value and all(isinstance(v, dict) and len(v) == 1 for v in value):
+            raise SpecError.at(
+                loc,
+                f"override `{path}`: a list of items cannot replace the one item `{name}`",
+                f"insert the new items, then remove it: `{name}@before: [...]` and `{name}: null`; "
+                f"on the command line, --set '{name}@before=[...]' --set {name}=null",
+            )
         key = next(iter(items[index]))
         items[index][key] = value
         if isinstance(items[index], LocDict):

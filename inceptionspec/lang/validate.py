@@ -195,8 +195,26 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc) -> list[Diagnost
                 message, hint = f"expected {' or '.join(expects)}, got {describe_value(value)}", None
             else:
                 message, hint = _message(chosen[0])
+        if message.startswith("expected a mapping") and isinstance(chosen[0].get("input"), list):
+            message, hint = _mapping_not_list(data_path, chosen[0]["input"], message, hint)
         out.append(Diagnostic(loc, message, hint))
     return out
+
+
+def _mapping_not_list(
+    path: tuple[Any, ...], value: list[Any], message: str, hint: str | None
+) -> tuple[str, str | None]:
+    """A list where a mapping belongs: the message names the key, and when the list holds one-key
+    mappings (`- conv: {...}` under `defaults:`) the hint says to drop the dashes."""
+    key = next((part for part in reversed(path) if isinstance(part, str)), None)
+    if key is not None:
+        message = f"{quote_key(key)}: {message}"
+    if value and all(isinstance(item, dict) and len(item) == 1 for item in value):
+        keys = ", ".join(quote_key(next(iter(item))) for item in value[:3]) + (", …" if len(value) > 3 else "")
+        where = f" of {quote_key(key)}" if key is not None else ""
+        keys_are = f"{keys} as a key" if len(value) == 1 else f"{keys} as keys"
+        hint = hint or f"write {keys_are}{where}, without the `- ` in front"
+    return message, hint
 
 
 def _is_ref_mismatch(err: dict[str, Any]) -> bool:

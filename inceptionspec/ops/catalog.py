@@ -377,7 +377,8 @@ class Concat(Op):
         if ranks == {1}:
             return (sum(s[0] for s in inputs),)
         if ranks != {3} or len({s[:2] for s in inputs}) != 1:
-            raise ShapeError("concatenated branches disagree on H×W: " + ", ".join(fmt_shape(s) for s in inputs))
+            text = "concatenated branches disagree on H×W: "
+            raise ShapeError(text + ", ".join(fmt_shape(s) for s in inputs), listed=(text, list(inputs)))
         return inputs[0][0], inputs[0][1], sum(s[2] for s in inputs)
 
 

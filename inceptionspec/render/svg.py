@@ -10,6 +10,7 @@ from inceptionspec.render.tree import (
     FONT_SIZE,
     FRAME_PAD,
     GAP_TOP,
+    LEGEND_H,
     LINE_H,
     MARGIN,
     SHORTCUT_W,
@@ -227,6 +228,8 @@ def _svg(d: Diagram, html: bool = False) -> str:
     s.add(esc.empty("rect", x=0, y=0, width=d.width, height=d.height, fill="#ffffff", class_="bg"))
     s.text(MARGIN, MARGIN + 8, [(d.title, "")], cls="hd")
     s.text(MARGIN, MARGIN + 27, [(d.subtitle, "")], cls="s")
+    for i, line in enumerate(d.legend_lines):  # what the abbreviations in the boxes mean
+        s.text(MARGIN, MARGIN + 27 + LEGEND_H * (i + 1), line)
     # The main column, one group per row so the HTML page can fold rows and move the rest.
     for i, row in enumerate(col.items):
         fold = isinstance(row, Frame) and row.foldable
