@@ -103,14 +103,33 @@ def run_cli(args: list[str], cwd: Path, stdout: int | None = subprocess.PIPE, me
     )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def slowdown(tmp_path_factory: pytest.TempPathFactory) -> float:
+def measure_slowdown(folder: Path) -> float:
     """Wall / CPU time of a trivial run now (1.0 on an idle machine)."""
-    folder = tmp_path_factory.mktemp("baseline")
     (folder / "ok.yaml").write_text(HEADER + "stages:\n  - conv: {filters: 8, kernel: 3}\n")
     runs = [run_cli(["validate", "ok.yaml"], folder) for _ in range(3)]
     assert all(r.returncode == 0 for r in runs), runs[0].stderr
     return max(1.0, statistics.median(r.wall / max(r.cpu, 1e-3) for r in runs))
+
+
+@pytest.fixture(scope="module")
+def slowdown(tmp_path_factory: pytest.TempPathFactory) -> float:
+    return measure_slowdown(tmp_path_factory.mktemp("baseline"))
+
+
+class TooSlow(AssertionError):
+    """A run over its time limit (the machine's load changes: checked once more before failing)."""
+
+
+def run_checked(args: list[str], cwd: Path, expected: int | set[int], slowdown: float) -> Run:
+    """Run the CLI and check it; a run over its time limit is run again once, against the slowdown
+    measured again then (another process's burst on a shared machine is not this command's cost)."""
+    try:
+        run = run_cli(args, cwd)
+        check_run(" ".join(args), run, expected, slowdown)
+    except TooSlow:
+        run = run_cli(args, cwd)
+        check_run(" ".join(args), run, expected, max(slowdown, measure_slowdown(cwd)))
+    return run
 
 
 # --- inputs too big to commit --------------------------------------------------------------------------
@@ -319,8 +338,10 @@ def check_run(label: str, run: Run, expected: int | set[int], slowdown: float) -
     expected_exit = run.returncode
     assert "Traceback" not in output and "internal error" not in output, output[:3000]
     assert not RAW_CONTROL.search(output), f"{label}: a raw control character reached the terminal"
-    assert run.cpu <= CPU_LIMIT * min(slowdown, 1.5), f"{label}: {run.cpu:.2f} s of CPU (slowdown {slowdown:.2f})"
-    assert run.wall <= WALL_LIMIT * slowdown, f"{label}: {run.wall:.2f} s wall (slowdown {slowdown:.2f})"
+    if run.cpu > CPU_LIMIT * min(slowdown, 1.5):
+        raise TooSlow(f"{label}: {run.cpu:.2f} s of CPU (slowdown {slowdown:.2f})")
+    if run.wall > WALL_LIMIT * slowdown:
+        raise TooSlow(f"{label}: {run.wall:.2f} s wall (slowdown {slowdown:.2f})")
     assert run.rss_mb <= MEMORY_LIMIT_MB, f"{label}: {run.rss_mb:.0f} MB"
     if "--format json" in label and label.startswith("validate") and expected_exit == 1:
         errors = [e for r in json.loads(run.stdout)["results"] for e in r["errors"]]
@@ -379,8 +400,7 @@ def _matrix(full: bool) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("name, command", _matrix(full=False), ids=lambda v: v)
 def test_every_command_keeps_the_bounds_on_hostile_input(name, command, inputs, slowdown):
     _skip_without_raster(command)
-    run = run_cli(_spec_args(command, name), inputs)
-    check_run(" ".join(_spec_args(command, name)), run, _expected_exit(name, command), slowdown)
+    run = run_checked(_spec_args(command, name), inputs, _expected_exit(name, command), slowdown)
     check_output(command, run)
     if command in ("render-png", "render-pdf") and _validate_exit(name) == 0 and run.returncode == 1:
         assert re.search(r"the `max_picture_(pixels|texts)` budget", run.stderr), run.stderr
@@ -395,21 +415,19 @@ def test_every_command_keeps_the_bounds_on_hostile_input(name, command, inputs, 
 @pytest.mark.parametrize("name, command", _matrix(full=True), ids=lambda v: v)
 def test_every_command_on_every_hostile_input(name, command, inputs, slowdown):
     _skip_without_raster(command)
-    run = run_cli(_spec_args(command, name), inputs)
-    check_run(" ".join(_spec_args(command, name)), run, _expected_exit(name, command), slowdown)
+    run = run_checked(_spec_args(command, name), inputs, _expected_exit(name, command), slowdown)
     check_output(command, run)
 
 
 @pytest.mark.parametrize("a, b, options", DIFFS, ids=lambda v: str(v))
 def test_diff_of_two_long_unrelated_specs_keeps_the_bounds(a, b, options, inputs, slowdown):
-    run = run_cli(["diff", a, b, *options], inputs)
-    check_run(f"diff {a} {b} {' '.join(options)}", run, 1, slowdown)
+    run = run_checked(["diff", a, b, *options], inputs, 1, slowdown)
     check_output("diff-json" if "json" in options else "diff", run)
 
 
 @pytest.mark.parametrize("command", [["schema"], ["list"]], ids=lambda v: v[0])
 def test_commands_without_a_spec_keep_the_bounds(command, inputs, slowdown):
-    check_run(command[0], run_cli(command, inputs), 0, slowdown)
+    run_checked(command, inputs, 0, slowdown)
 
 
 def test_the_huge_effective_stride_saturates_where_json_can_print_it(inputs):

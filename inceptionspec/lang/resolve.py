@@ -147,7 +147,7 @@ def _display(path: Path) -> str:
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError):
-        return str(path.resolve())
+        return str(path)  # as found: resolving links would rename `/proc/self/status` `/proc/1234/status`
 
 
 #: An `extends` value names a file: at most this many characters (and no control characters, which
