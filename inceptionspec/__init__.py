@@ -29,6 +29,7 @@ _API = {
     "inference_model": "keras",
     "targets": "keras",
     "transfer_weights": "keras",
+    "import_model": "importer",
     "CUSTOM_OBJECTS": "keras",
 }
 
@@ -48,6 +49,7 @@ __all__ = [
     "compile_for_training",
     "diff",
     "dump",
+    "import_model",
     "inference_model",
     "load",
     "resolve",

@@ -200,4 +200,4 @@ def main() -> None:
 
 
 # The commands register themselves on `main`.
-from inceptionspec.cli import build, compare, draw, evaluate, explore, specs, summary, train  # noqa: E402, F401
+from inceptionspec.cli import build, compare, draw, evaluate, explore, importer, specs, summary, train  # noqa: E402, F401

@@ -87,12 +87,13 @@ def render(
     written to a file named after the spec (googlenet.svg) in the current directory."""
     from inceptionspec import render as rendering
     from inceptionspec.analysis import analyze
+    from inceptionspec.importer import readable
     from inceptionspec.lang.pipeline import load
     from inceptionspec.render.raster import RASTER_FORMATS, convert
 
     fmt = fmt or _format_of(output)
     budget = _budget(None, allow_outside_extends)
-    analysis = analyze(load(spec, list(sets), budget), include_aux=not no_aux, budget=budget)
+    analysis = analyze(load(readable(spec, budget), list(sets), budget), include_aux=not no_aux, budget=budget)
     text = rendering.render(
         analysis,
         fmt="svg" if fmt in RASTER_FORMATS else fmt,

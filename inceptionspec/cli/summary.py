@@ -38,10 +38,11 @@ def summary(
 ) -> None:
     """Shapes, parameters and multiply-adds of every block (or layer), computed statically."""
     from inceptionspec.analysis import analyze, report
+    from inceptionspec.importer import readable
     from inceptionspec.lang.pipeline import load
 
     budget = _budget(max_params, allow_outside_extends)
-    analysis = analyze(load(spec, list(sets), budget), include_aux=not no_aux, budget=budget)
+    analysis = analyze(load(readable(spec, budget), list(sets), budget), include_aux=not no_aux, budget=budget)
     if fmt == "json":
         _stdout(json.dumps(analysis.as_dict(), indent=2))
     elif fmt == "markdown":

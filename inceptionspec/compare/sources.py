@@ -57,6 +57,10 @@ def _side(source: SpecSource, overrides: list[str] | None, include_aux: bool, bu
 def _readable(source: str | Path, budget: Budget) -> str | Path | SpecText:
     """The source itself, or for ``PATH@REV`` the file's text at that revision."""
     text = str(source)
+    from inceptionspec.importer import is_model_source, readable
+
+    if is_model_source(source):  # a .keras file or keras:NAME, imported on the fly
+        return readable(source, budget)
     if isinstance(source, Path) or "@" not in text or Path(text).exists():
         return source
     return read_revision(text, budget)
