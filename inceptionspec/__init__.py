@@ -9,7 +9,8 @@ import importlib
 import importlib.machinery
 import sys
 
-from inceptionspec.core.errors import Diagnostic, Loc, SpecError
+from inceptionspec.core.budget import Budget, BudgetExceeded
+from inceptionspec.core.errors import Diagnostic, Loc, SourceError, SpecError
 
 # The public API, imported on first use: a command pays only for what it runs, and the static
 # path never loads TensorFlow (only `inceptionspec.keras` imports keras).
@@ -36,10 +37,13 @@ _API = {
 
 __all__ = [
     "Analysis",
+    "Budget",
+    "BudgetExceeded",
     "Diagnostic",
     "Diff",
     "Loc",
     "Resolved",
+    "SourceError",
     "Spec",
     "SpecError",
     "analyze",

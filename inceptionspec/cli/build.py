@@ -20,6 +20,7 @@ from inceptionspec.cli import (
     outside_option,
     set_option,
 )
+from inceptionspec.core import escape as esc
 from inceptionspec.core.errors import UsageError
 
 
@@ -64,13 +65,11 @@ def build(
     allow_outside_extends: bool,
 ) -> None:
     """Compile a spec into a Keras 3 model and save it as .keras."""
-    from rich.console import Console
-
     from inceptionspec.analysis import analyze_graph, report
     from inceptionspec.ir import lower
     from inceptionspec.lang.pipeline import load
 
-    console = Console(stderr=True)
+    console = esc.console(stderr=True)
     budget = _budget(max_params, allow_outside_extends)
     if fold_bn and compile_:
         raise UsageError("--fold-bn makes an inference model; it cannot be compiled for training (drop --compile)")
@@ -89,29 +88,30 @@ def build(
         status.update(f"building {len(graph.layers)} layers")
         model = keras_backend.compile_graph(graph, seed, analysis)
         if weights_from:
-            status.update(f"copying weights from {weights_from}")
+            status.update(esc.term(f"copying weights from {weights_from}"))
             transfer = copy_weights(model, weights_from)
         if fold_bn:
             status.update("folding batch norms into convs")
             model, folded, fold_check = fold_and_check(model, graph)
         if compile_:
             keras_backend.compile_for_training(model, loaded)
-        status.update(f"saving {target}")
+        status.update(esc.term(f"saving {target}"))
         replaced = target.exists()
         model.save(target)
     report.table(analysis)
     if weights_from:
-        console.print(transfer, highlight=False, soft_wrap=True)
+        console.print(esc.term(transfer))
     if fold_bn:
-        console.print(f"{folded}\n{fold_check}", highlight=False, soft_wrap=True)
+        console.print(esc.term(folded))
+        console.print(esc.term(fold_check))
     if replaced:
-        console.print(f"note: {target} existed and was replaced", highlight=False)
+        console.print(esc.term(f"note: {target} existed and was replaced"))
     outputs = ", ".join(model.output) if isinstance(model.output, dict) else "output"
     console.print(
-        f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed}, "
-        f"{keras_backend.backend.describe()})",
-        highlight=False,
-        soft_wrap=True,
+        esc.term(
+            f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed}, "
+            f"{keras_backend.backend.describe()})"
+        )
     )
     if fold_bn and not fold_check.passed:
         sys.exit(EXIT_INVALID)

@@ -18,6 +18,7 @@ from inceptionspec.cli import (
     outside_option,
     set_option,
 )
+from inceptionspec.core import escape as esc
 from inceptionspec.core.errors import UsageError
 
 #: For the help text only; the command validates against ``inceptionspec.keras.export.FORMATS``
@@ -68,14 +69,13 @@ def export(
     The artifact runs without inceptionspec. After writing, the command loads it in its own runtime
     (ONNX Runtime, tf.saved_model.load, the LiteRT interpreter), runs a random batch through it and
     through the Keras model, prints the worst relative error and exits 1 if it is above 1e-4."""
-    from rich.console import Console
-
-    console = Console(stderr=True, soft_wrap=True)
+    console = esc.console(stderr=True)
     chosen = os.environ.get("KERAS_BACKEND")
     if chosen and chosen != "tensorflow" and "keras" not in sys.modules:
         console.print(
-            f"note: export runs on TensorFlow, whose converters write the formats (KERAS_BACKEND={chosen} ignored)",
-            highlight=False,
+            esc.term(
+                f"note: export runs on TensorFlow, whose converters write the formats (KERAS_BACKEND={chosen} ignored)"
+            )
         )
     os.environ["KERAS_BACKEND"] = "tensorflow"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -90,18 +90,16 @@ def export(
         if weights_from:
             from inceptionspec.cli.build import copy_weights
 
-            status.update(f"copying weights from {weights_from}")
-            console.print(copy_weights(model, weights_from), highlight=False)
+            status.update(esc.term(f"copying weights from {weights_from}"))
+            console.print(esc.term(copy_weights(model, weights_from)))
         target = output or fmt.default_path(name)
-        status.update(f"writing {target}" + ("" if no_check else f" and checking it with {fmt.runtime}"))
+        status.update(esc.term(f"writing {target}" + ("" if no_check else f" and checking it with {fmt.runtime}")))
         report = export_model(model, target, fmt.name, batch, fold_bn, check=not no_check, heads=heads, graph=graph)
     if report.fold:
-        console.print(str(report.fold), highlight=False)
-    console.print(
-        f"wrote {target} ({fmt.name}, outputs: {', '.join(report.heads)}, batch {batch or 'any'})", highlight=False
-    )
+        console.print(esc.term(report.fold))
+    console.print(esc.term(f"wrote {target} ({fmt.name}, outputs: {', '.join(report.heads)}, batch {batch or 'any'})"))
     if report.check:
-        console.print(str(report.check), highlight=False)
+        console.print(esc.term(report.check))
         if not report.check.passed:
             sys.exit(EXIT_INVALID)
 
@@ -126,7 +124,7 @@ def _model(source: str, graph: Any, seed: int, status: Any) -> tuple[Any, str, l
     if graph is None:
         from inceptionspec.keras import load_weights_source
 
-        status.update(f"loading {source}")
+        status.update(esc.term(f"loading {source}"))
         try:
             model = load_weights_source(source)  # keras.saving.load_model in safe mode
         except (ValueError, OSError) as exc:

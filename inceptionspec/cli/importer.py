@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from inceptionspec.cli import _guard, _stderr, main
+from inceptionspec.cli import _guard, _stderr, _stdout, main
 
 
 @main.command("import")
@@ -29,4 +29,4 @@ def import_command(source: str, output: Path | None, name: str | None) -> None:
         output.write_text(imported.text, encoding="utf-8")
         _stderr(f"wrote {output} ({lines} lines; {imported.layers} layers checked against {source})")
     else:
-        click.echo(imported.text, nl=False)
+        _stdout(imported.text, nl=False)

@@ -9,6 +9,7 @@ import click
 from inceptionspec.cli import (
     _budget,
     _guard,
+    _stdout,
     aux_option,
     main,
     max_params_option,
@@ -43,8 +44,8 @@ def summary(
     budget = _budget(max_params, allow_outside_extends)
     analysis = analyze(load(readable(spec, budget), list(sets), budget), include_aux=not no_aux, budget=budget)
     if fmt == "json":
-        click.echo(json.dumps(analysis.as_dict(), indent=2))
+        _stdout(json.dumps(analysis.as_dict(), indent=2))
     elif fmt == "markdown":
-        click.echo(report.markdown(analysis, show_layers))
+        _stdout(report.markdown(analysis, show_layers))
     else:
         report.table(analysis, show_layers)

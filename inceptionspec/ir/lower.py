@@ -157,7 +157,7 @@ class _Lowering:
         raise SpecError.at(
             loc,
             f"unknown block or layer `{name}`",
-            did_you_mean(name, list(self.block_outputs) + [layer.name for layer in self.layers]),
+            did_you_mean(name, list(self.block_outputs) + [layer.name for layer in self.layers], self.budget),
         )
 
     def run(self) -> Graph:

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Collector, Diagnostic, Loc, SpecError, did_you_mean
 from inceptionspec.core.names import NAME_PATTERN, NAME_RULE
 from inceptionspec.lang.loader import YAML11_BOOLS, LocDict, LocList
@@ -116,6 +117,8 @@ def _message(err: dict[str, Any]) -> tuple[str, str | None]:
     expect = _expectation(err)
     if expect:
         return f"expected {expect}, got {describe_value(value)}", None
+    if kind == "string_too_long" and isinstance(value, str):
+        return f"at most {err['ctx']['max_length']:,} characters, got {len(value):,}", None
     if kind in ("value_error", "assertion_error"):
         return err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, "), None
     msg = err["msg"]
@@ -218,14 +221,18 @@ def _is_ref_mismatch(err: dict[str, Any]) -> bool:
     return err["type"] == "string_pattern_mismatch" and err["ctx"]["pattern"].startswith("^\\$")
 
 
-def validate(model: type[M], data: Any, fallback: Loc, context: dict[str, Any] | None = None) -> M:
+def validate(
+    model: type[M], data: Any, fallback: Loc, context: dict[str, Any] | None = None, budget: Budget | None = None
+) -> M:
     """Validate located data; raise SpecError with every problem found.
 
     Before expansion (the written language's models) an op's required arguments are
-    optional, as ``defaults`` may supply them; the expanded spec's models require them."""
+    optional, as ``defaults`` may supply them; the expanded spec's models require them.
+    ``budget`` pays for the suggestions."""
     collector = Collector()
     try:
-        result = model.model_validate(data, context={**(context or {}), "collector": collector})
+        context = {**(context or {}), "collector": collector, "budget": budget}
+        result = model.model_validate(data, context=context)
     except ValidationError as exc:
         for d in diagnostics(exc, data, fallback):
             collector.add(d.loc, d.message, d.hint)
