@@ -25,6 +25,7 @@ _API = {
     "compile_for_training": "keras",
     "transfer_weights": "keras",
     "CUSTOM_OBJECTS": "keras",
+    "load_checkpoint": "keras.checkpoint",
 }
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "diff",
     "dump",
     "load",
+    "load_checkpoint",
     "transfer_weights",
 ]
 

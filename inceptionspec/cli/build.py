@@ -34,9 +34,17 @@ from inceptionspec.core.errors import UsageError
     "--weights-from",
     "weights_from",
     metavar="SOURCE",
-    help="Copy weights from a .keras / .weights.h5 file or keras:InceptionV3 / keras:InceptionResNetV2 "
-    "(ImageNet weights; keras:NAME@none for random ones).",
+    help="Copy weights from a .keras / .weights.h5 file, keras:InceptionV3 / keras:InceptionResNetV2 "
+    "(ImageNet weights; keras:NAME@none for random ones), or a PyTorch checkpoint (.safetensors; "
+    ".pth / .pt / .bin with torch installed) of timm or torchvision.",
 )
+@click.option(
+    "--weights-layout",
+    metavar="NAME",
+    help="The checkpoint's layout (timm_inception_v4, torchvision_googlenet, ...); "
+    "recognised from its tensor names by default.",
+)
+@click.option("--partial", is_flag=True, help="Load what fits; layers without weights of their shape keep theirs.")
 @click.option("--compile", "compile_", is_flag=True, help="Compile with the spec's training section and loss weights.")
 @max_params_option
 @outside_option
@@ -48,12 +56,15 @@ def build(
     seed: int,
     no_aux: bool,
     weights_from: str | None,
+    weights_layout: str | None,
+    partial: bool,
     compile_: bool,
     max_params: int | None,
     allow_outside_extends: bool,
 ) -> None:
     """Compile a spec into a Keras 3 model and save it as .keras."""
     from rich.console import Console
+    from rich.markup import escape
 
     from inceptionspec.analysis import analyze_graph, report
     from inceptionspec.ir import lower
@@ -68,6 +79,13 @@ def build(
         target = output or Path(f"{loaded.name}.keras")
         if target.suffix != ".keras":
             raise UsageError(f"{target}: the model file must end in .keras")
+        if weights_from:  # a checkpoint is read and checked against the spec before Keras loads
+            from inceptionspec.weights import prepare_source
+
+            status.update(f"checking {escape(weights_from)}")
+            source = prepare_source(weights_from, graph, weights_layout, partial)
+        elif weights_layout or partial:
+            raise UsageError("--weights-layout and --partial apply to --weights-from")
         status.update("importing Keras and TensorFlow")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no CUDA probing noise on CPU machines
         import inceptionspec.keras as keras_backend
@@ -75,23 +93,17 @@ def build(
         status.update(f"building {len(graph.layers)} layers")
         model = keras_backend.compile_graph(graph, seed, analysis)
         if weights_from:
-            status.update(f"copying weights from {weights_from}")
-            try:
-                if weights_from.endswith(".weights.h5"):
-                    model.load_weights(weights_from)
-                    transfer = f"loaded weights from {weights_from}"
-                else:
-                    source = keras_backend.load_weights_source(weights_from)
-                    transfer = str(keras_backend.transfer_weights(source, model))
-            except (ValueError, OSError) as exc:
-                raise UsageError(f"--weights-from {weights_from}: {exc}") from None
+            from inceptionspec.keras.weights_sources import load_into
+
+            status.update(f"loading weights from {escape(weights_from)}")
+            transfer = load_into(model, source, loaded, partial=partial)
         if compile_:
             keras_backend.compile_for_training(model, loaded)
         status.update(f"saving {target}")
         model.save(target)
     report.table(analysis)
     if weights_from:
-        console.print(transfer, highlight=False)
+        console.print(str(transfer), highlight=False, markup=False)
     outputs = ", ".join(model.output) if isinstance(model.output, dict) else "output"
     console.print(
         f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed})", highlight=False

@@ -31,6 +31,7 @@ from pydantic_core import core_schema
 
 from inceptionspec.core.errors import did_you_mean, one_of
 from inceptionspec.lang.node import Node
+from inceptionspec.lang.pretrained import PretrainedWeights
 from inceptionspec.ops import USER_OPS, Activation, ParamRef, PosInt, Size
 
 NAME_PATTERN = r"^[A-Za-z0-9_]+$"
@@ -372,6 +373,9 @@ class Spec(Node):
     stages: list[Item] = None  # type: ignore[assignment]
     heads: dict[Name, Head] = Field(default_factory=dict)
     training: Training | None = None
+    weights: PretrainedWeights | None = Field(
+        None, description="Pretrained checkpoints that map onto this spec (`--weights-from`)."
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Spec:

@@ -39,6 +39,7 @@ TOP_KEYS = (
     "stages",
     "heads",
     "training",
+    "weights",
 )
 
 
