@@ -21,6 +21,8 @@ _API = {
     "Spec": "lang.models",
     "dump": "lang.pipeline",
     "load": "lang.pipeline",
+    "resolve": "lang.pipeline",
+    "Resolved": "lang.pipeline",
     "build_model": "keras",
     "compile_for_training": "keras",
     "transfer_weights": "keras",
@@ -33,6 +35,7 @@ __all__ = [
     "Diagnostic",
     "Diff",
     "Loc",
+    "Resolved",
     "Spec",
     "SpecError",
     "analyze",
@@ -42,8 +45,14 @@ __all__ = [
     "dump",
     "load",
     "load_checkpoint",
+    "resolve",
     "transfer_weights",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public API (loaded on first use, so not yet in the module's namespace) and the rest."""
+    return sorted({*__all__, *globals()})
 
 
 def __getattr__(name: str) -> object:

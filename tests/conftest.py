@@ -1,4 +1,4 @@
-"""Shared helpers: write a YAML spec into tmp_path, run the CLI in a subprocess."""
+"""Shared helpers: write a YAML spec into tmp_path, run the CLI in a subprocess; hypothesis profiles."""
 
 from __future__ import annotations
 
@@ -8,6 +8,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The fuzzer's profiles (tests/test_fuzz.py), registered here so that pytest knows them when it
+# reads `--hypothesis-profile=long` on the command line, before any test module is imported.
+_RELAXED = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+settings.register_profile("ci", max_examples=300, **_RELAXED)
+settings.register_profile("long", max_examples=20_000, **_RELAXED)
 
 #: The header every small test spec starts with (4 lines: version, name, input, classes).
 HEADER = """\

@@ -108,6 +108,38 @@ def test_summary_without_aux_heads():
     assert [o["name"] for o in data["outputs"]] == ["main"]
 
 
+def test_summary_layers_fits_80_columns_eliding_long_names_in_the_middle():
+    import os
+
+    from rich.cells import cell_len
+
+    import inceptionspec
+
+    env = {**os.environ, "COLUMNS": "80"}
+    result = subprocess.run(
+        [sys.executable, "-m", "inceptionspec.cli", "summary", "inception_resnet_v2", "--layers"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(cell_len(line.rstrip()) for line in lines) <= 80
+    rows = [line.split("│") for line in lines if line.startswith("│")]
+    names = [row[1].strip() for row in rows]
+    layers = [s.name for s in inceptionspec.analyze("inception_resnet_v2").layers]
+    assert len(names) == len(layers)
+    elided = 0
+    for shown, name in zip(names, layers, strict=True):
+        # Whole, or its beginning and its end joined by one "…": never cut at the end.
+        if shown != name:
+            head, _, tail = shown.partition("…")
+            assert head and tail and name.startswith(head) and name.endswith(tail), (shown, name)
+            elided += 1
+    assert elided > 100  # the test exercises eliding: Inception-ResNet v2 has long names
+
+
 def test_schema_prints_json():
     result = run_cli("schema")
     assert result.returncode == 0
@@ -138,3 +170,10 @@ def test_static_path_never_imports_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_list_heads_its_columns_with_what_they_show():
+    result = run_cli("list")
+    header = result.stdout.splitlines()[0].split()
+    assert header == ["name", "title"]  # the column shows each spec's `title:`
+    assert "GoogLeNet (Inception v1)" in result.stdout

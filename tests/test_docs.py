@@ -1,7 +1,7 @@
 """The documentation's generated pages and checked examples, without mkdocs installed.
 
 The mkdocs hook (docs/_hooks/inceptionspec_docs.py) generates the spec-keys reference from the
-JSON Schema, the CLI reference from the click commands and the gallery with the renderer; it also
+JSON Schema, the CLI reference from the click commands and each network's page with the renderer; it also
 validates every example spec in the pages and runs the commands they show. These tests call the
 same functions, so a drift fails here even where `mkdocs build` is not run.
 """
@@ -49,12 +49,6 @@ def test_language_reference_lists_every_key_of_the_schema():
     assert "integer ≥ 1" in row and "`1000`" in row and "Number of classes" in row
 
 
-def test_reference_notes_name_keys_that_exist():
-    keys = {f"{owner}.{key}" for owner, key in hook.schema_keys(schema())}
-    stale = sorted(set(hook.NOTES) - keys)
-    assert not stale, f"notes for keys the schema no longer has: {stale}"
-
-
 def test_reference_follows_the_schema_not_a_copy():
     s = schema()
     s["$defs"]["Conv"]["properties"]["groups"] = {"type": "integer", "default": 1, "description": "New."}
@@ -72,17 +66,24 @@ def test_cli_reference_lists_every_command_and_option():
     assert "`--expand-repeats`" in page and "one of `svg`, `dot`, `mermaid`, `html`" in page
 
 
-def test_gallery_has_a_page_and_pictures_for_every_shipped_spec():
-    files = hook.gallery()
-    index = files["gallery/index.md"]
+def test_every_shipped_network_has_one_page_with_its_notes_numbers_and_pictures():
+    files = hook.network_files()
     for name in shipped():
-        page = files[f"gallery/{name}.md"]
-        assert f"# {name}" in page and "parameters" in page and "multiply-adds" in page
-        assert f"({name}.md)" in index
+        notes_path = DOCS / "specs" / f"{name}.md"
+        assert notes_path.is_file(), f"{name}: no docs/specs/{name}.md (its notes; the site adds the rest)"
+        notes = notes_path.read_text(encoding="utf-8")
+        page = hook.network_page(name, notes)
+        assert page.startswith(notes.split("\n## ", 1)[0].rstrip())  # the notes' title and introduction first
+        assert "## At a glance" in page and "**parameters**" in page and "**multiply-adds**" in page
+        assert "## Picture" in page and f"{name.rsplit('/', 1)[-1]}.svg" in page and "## The spec" in page
+        assert page.count("## Blocks") == 1  # the notes' own block table, or a generated one
         for suffix in (".svg", "-blocks.svg"):
-            ET.fromstring(files[f"gallery/{name}{suffix}"])
-        assert "<!DOCTYPE html>" in files[f"gallery/{name}.html"]
-    assert "inception_b × 7" in files["gallery/inception_v4.svg"]
+            ET.fromstring(files[f"specs/{name}{suffix}"])
+        assert "<!DOCTYPE html>" in files[f"specs/{name}.html"]
+    assert "inception_b × 7" in files["specs/inception_v4.svg"]
+    index = hook.networks_index((DOCS / "specs" / "README.md").read_text(encoding="utf-8"))
+    for name in shipped():
+        assert f"| [{name}]({name}.md) |" in index
 
 
 def _own_pages() -> list[Path]:
@@ -93,8 +94,9 @@ def _own_pages() -> list[Path]:
 @pytest.mark.parametrize("page", _own_pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
 def test_pages_examples_validate_and_their_commands_run(page):
     text = page.read_text(encoding="utf-8")
-    out = hook.expand_directives(text, page.relative_to(DOCS).as_posix(), exists=lambda target: True)
-    assert "<!-- spec" not in out and "<!-- console" not in out and "<!-- exec" not in out
+    out = hook.expand_directives(text, page.relative_to(DOCS).as_posix())
+    # Directives are replaced, and the examples' markers stay off the site.
+    assert not re.search(r"^\s*<!-- (spec|console|exec|render|illustrative|heavy)\b", out, re.M)
 
 
 def test_a_wrong_example_fails_the_build():
@@ -105,37 +107,29 @@ def test_a_wrong_example_fails_the_build():
         hook.expand_directives("<!-- console: inceptionspec validate nosuchspec_xyz -->", "t.md")
 
 
-def test_optional_links_wait_for_their_page():
-    text = "see [the diff](?../diff.md#json) and [x](?nope.md)"
-    out = hook.expand_directives(text, "tutorials/a.md", exists=lambda target: target == "diff.md")
-    assert out == "see [the diff](../diff.md#json) and x"
+def _nav_pages(entry):
+    if isinstance(entry, str):
+        yield entry
+    elif isinstance(entry, list):
+        for e in entry:
+            yield from _nav_pages(e)
+    elif isinstance(entry, dict):
+        for v in entry.values():
+            yield from _nav_pages(v)
 
 
-def test_navigation_names_only_pages_that_exist_or_are_generated():
+def test_navigation_names_only_pages_that_exist_and_each_network_once():
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     assert config["hooks"] == ["docs/_hooks/inceptionspec_docs.py"]
-    nav = hook._nav_filter(config["nav"], DOCS)
-    generated = {"reference/language.md", "reference/cli.md", *hook.gallery_paths()}
-
-    def pages(entry):
-        if isinstance(entry, str):
-            yield entry
-        elif isinstance(entry, list):
-            for e in entry:
-                yield from pages(e)
-        elif isinstance(entry, dict):
-            for v in entry.values():
-                yield from pages(v)
-
-    listed = list(pages(nav))
-    assert "reference/language.md" in listed and "gallery/googlenet.md" in listed
+    nav = hook._nav_filter(config["nav"])
+    listed = list(_nav_pages(nav))
+    assert "reference/language.md" in listed and "api.md" in listed
     for page in listed:
-        assert (DOCS / page).is_file() or page in generated, page
-    # Pages linked from hand-written pages exist too (optional `(?page)` links excepted).
-    for md in _own_pages():
-        for target in re.findall(r"\]\((?!\?|https?:|#|data:)([^)#\s]+\.md)", md.read_text(encoding="utf-8")):
-            resolved = (md.parent / target).resolve().relative_to(DOCS.resolve()).as_posix()
-            assert (DOCS / resolved).is_file() or resolved in generated, f"{md.name}: {target}"
+        assert (DOCS / page).is_file(), page
+    assert len(listed) == len(set(listed)), "a page is listed twice"
+    for name in shipped():
+        assert listed.count(f"specs/{name}.md") == 1, name
+    assert not any(p.startswith("gallery/") for p in listed)
 
 
 def test_links_to_repository_files_point_at_published_copies():

@@ -8,12 +8,10 @@ characters and bytes), writes the file and runs ``inceptionspec.load`` and ``inc
 The outcome must be a valid analysis or a :class:`SpecError` whose every diagnostic has a file (the
 spec or a shipped spec it extends), a line ≥ 1 and a column ≥ 1. Any other exception fails.
 
-Profiles: ``ci`` (300 examples, the default here) and ``long``; the long run (see docs/threat-model.md):
+Profiles (registered in tests/conftest.py): ``ci`` (300 examples, the default here) and ``long``;
+the long run (see docs/threat-model.md):
 
-    python -m pytest -p tests.test_fuzz tests/test_fuzz.py --hypothesis-profile=long
-
-(``-p tests.test_fuzz`` registers the profiles before pytest reads ``--hypothesis-profile``; without it
-hypothesis stops with "Profile 'long' is not registered".)
+    python -m pytest tests/test_fuzz.py --hypothesis-profile=long
 """
 
 from __future__ import annotations
@@ -24,25 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-_RELAXED = dict(
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
-settings.register_profile("ci", max_examples=300, **_RELAXED)
-settings.register_profile("long", max_examples=20_000, **_RELAXED)
-FUZZ = settings.get_profile(
-    settings.get_current_profile_name() if settings.get_current_profile_name() == "long" else "ci"
-)
+import inceptionspec
+from inceptionspec import SpecError
+from inceptionspec.core.budget import Budget
+from inceptionspec.lang.expand import Expander
+from inceptionspec.lang.library import shipped
+from inceptionspec.lang.pipeline import resolved_document
 
-import inceptionspec  # noqa: E402 - after the profiles, which `-p tests.test_fuzz` needs first
-from inceptionspec import SpecError  # noqa: E402
-from inceptionspec.core.budget import Budget  # noqa: E402
-from inceptionspec.lang.expand import Expander  # noqa: E402
-from inceptionspec.lang.library import shipped  # noqa: E402
-from inceptionspec.lang.pipeline import resolved_document  # noqa: E402
+FUZZ = settings.get_profile("long" if settings.get_current_profile_name() == "long" else "ci")
 
 
 def _slots_of(node: Any) -> list[tuple[Any, Any]]:

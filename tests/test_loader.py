@@ -130,6 +130,22 @@ def test_unknown_key_suggests_the_right_one(write_spec):
     assert d.hint == "did you mean `filters`?"
 
 
+def test_a_long_unknown_key_is_quoted_shortened_in_the_middle(write_spec):
+    key = "a" + "b" * 498 + "z"
+    path = write_spec(
+        HEADER + f"{key}: 1\nstages:\n  - conv: {{filters: 8, kernel: 3, {key}: 2}}\n  - {key}: {{{key}: [1]}}\n"
+    )
+    errors = errors_of(path)
+    assert len(errors) == 3
+    for d in errors:
+        quoted = d.message.split("`")[1]
+        assert len(quoted) <= 61, d.message
+        assert quoted.startswith("abbb") and quoted.endswith("bbbz") and "…" in quoted
+        assert "(500 characters)" in d.message
+    assert errors[0].message.startswith("unknown key `") and errors[1].message.startswith("unknown key `")
+    assert errors[2].message.startswith("unknown template `")
+
+
 def test_quoted_number_is_a_string_not_an_integer(write_spec):
     path = write_spec(HEADER + 'stages:\n  - conv: {filters: "64", kernel: 3}\n')
     d = only_error(path)

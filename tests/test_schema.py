@@ -67,3 +67,39 @@ def test_installed_console_script_finds_shipped_specs_by_name(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["valid"] is True
+
+
+def _properties(node: object, where: str = "Spec"):
+    """(where, key, schema) of every property of a JSON Schema, in $defs and nested schemas too."""
+    if isinstance(node, dict):
+        for key, value in (node.get("properties") or {}).items():
+            yield where, key, value
+            yield from _properties(value, f"{where}.{key}")
+        for key, value in node.items():
+            if key == "$defs":
+                for name, definition in value.items():
+                    yield from _properties(definition, name)
+            elif key != "properties":
+                yield from _properties(value, where)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _properties(value, where)
+
+
+def test_every_key_of_the_schema_has_a_description_from_the_models():
+    from inceptionspec.lang.schema import schema
+
+    found = list(_properties(schema()))
+    assert len(found) > 150
+    undescribed = [f"{where}.{key}" for where, key, value in found if not str(value.get("description", "")).strip()]
+    assert not undescribed, f"write Field(description=...) for: {undescribed}"
+
+
+def test_schema_id_is_an_identifier_not_a_made_up_web_address():
+    from urllib.parse import urlparse
+
+    from inceptionspec.lang.schema import schema
+
+    schema_id = schema()["$id"]
+    assert urlparse(schema_id).scheme == "urn", schema_id  # a URN: no domain that nobody owns
+    assert json.loads((ROOT / "inceptionspec.schema.json").read_text(encoding="utf-8"))["$id"] == schema_id

@@ -25,7 +25,9 @@ def block_params(analysis):
 
 def test_variant_file_equals_overrides_given_to_load(write_spec):
     variant = inceptionspec.load(str(write_spec(VARIANT)))
-    assert inceptionspec.dump(variant) == inceptionspec.dump(inceptionspec.load("googlenet", overrides=EDITS))
+    # The file is a variant, so it is titled as one (below); everything else is the same.
+    same = inceptionspec.load("googlenet", overrides={**EDITS, "title": "spec — extends googlenet"})
+    assert inceptionspec.dump(variant) == inceptionspec.dump(same)
 
 
 def test_set_strings_equal_a_mapping_of_overrides():
@@ -111,3 +113,42 @@ def test_after_inserts_items_next_to_a_block(write_spec):
     assert names[names.index("inception_4e") + 1] == "inception_4f"
     assert analysis.block("inception_4f").output_shape == (14, 14, 832)
     assert analysis.block("pool4").output_shape == (7, 7, 832)
+
+
+# --- titles: a variant is not shown under its parent's title ----------------------------------------
+
+
+def test_a_variant_without_a_title_says_what_it_extends(write_spec, tmp_path):
+    path = write_spec("version: 1\nname: mynet\n" + VARIANT)
+    spec = inceptionspec.load(str(path))
+    assert spec.title == "mynet — extends googlenet"
+    svg = tmp_path / "mynet.svg"
+    done = run_cli("render", path, "-o", svg, "--depth", "block")
+    assert done.returncode == 0, done.stderr
+    header = svg.read_text(encoding="utf-8")
+    assert "mynet — extends googlenet" in header
+    assert "GoogLeNet (Inception v1)" not in header
+
+
+def test_a_variant_without_a_name_is_titled_by_its_file(write_spec):
+    spec = inceptionspec.load(str(write_spec(VARIANT, "wide4c.yaml")))
+    assert spec.title == "wide4c — extends googlenet"
+
+
+def test_a_variant_of_a_variant_names_its_own_parent(write_spec):
+    write_spec("version: 1\nname: mid\nextends: googlenet\n", "mid.yaml")
+    spec = inceptionspec.load(str(write_spec("version: 1\nname: leaf\nextends: mid.yaml\n", "leaf.yaml")))
+    assert spec.title == "leaf — extends mid.yaml"
+
+
+def test_a_variant_with_its_own_title_keeps_it(write_spec):
+    spec = inceptionspec.load(str(write_spec("version: 1\nname: mynet\ntitle: My net\n" + VARIANT)))
+    assert spec.title == "My net"
+    assert inceptionspec.load("googlenet_bn").title.startswith("GoogLeNet with batch norm")
+
+
+def test_the_cheap_title_of_a_variant_file_agrees_with_loading_it(write_spec):
+    from inceptionspec.lang.library import first_line_description
+
+    path = write_spec("version: 1\nname: mynet\n" + VARIANT)
+    assert first_line_description(path) == inceptionspec.load(str(path)).title == "mynet — extends googlenet"

@@ -4,8 +4,10 @@
   pydantic models generate (:func:`inceptionspec.schema.schema`);
 * ``reference/cli.md`` — every command and option, from the click command tree
   (:data:`inceptionspec.cli.main`);
-* ``gallery/…`` — one page per shipped spec with its picture (drawn by
-  :mod:`inceptionspec.render`), its interactive page and its numbers.
+* ``specs/NAME.md`` — one page per shipped spec: its notes as written in ``docs/specs/`` (which
+  the repository shows too), with its numbers, its pictures (drawn by :mod:`inceptionspec.render`),
+  its interactive page and its source merged in; ``specs/README.md``, their index, gets a table of
+  every spec's numbers.
 
 Hand-written pages may also use three directives, expanded when the site is built:
 
@@ -16,8 +18,10 @@ Hand-written pages may also use three directives, expanded when the site is buil
   command in that folder and shows it with its output; ``<!-- exec: … -->`` inserts the output
   as markdown; ``<!-- render: NAME.yaml [ARGS] -->`` inserts the picture;
 * ``<!-- excerpt: FILE START STOP -->``: the lines of FILE from the first matching the regex
-  START up to the next matching STOP, as a code block (robust to lines moving);
-* ``[text](?page.md)``: a link when that page exists, plain text until it does.
+  START up to the next matching STOP, as a code block (robust to lines moving).
+
+``<!-- illustrative: … -->`` and ``<!-- heavy -->`` mark examples for the docs-examples test
+(tests/docs_examples.py); the site drops them.
 
 Links from a page to a repository file outside ``docs/`` (``../../specs/googlenet.yaml``, which
 work when browsing the repository) point at a copy the site publishes under ``repo/``.
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import inspect
 import json
 import os
@@ -36,15 +41,15 @@ import posixpath
 import re
 import shlex
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
-#: Pages others write; listed in the navigation (and linked with `(?page.md)`) once they exist.
-OPTIONAL_PAGES = ("diff.md", "threat-model.md")
+#: The networks' index; the navigation lists every shipped spec's page after it.
+NETWORKS_INDEX = "specs/README.md"
 
 
 class DocsError(Exception):
@@ -58,79 +63,6 @@ PARAM_PATTERN = r"^\$[A-Za-z_][A-Za-z0-9_]*$"
 #: mentions them once instead of in every row.
 CAP = 100_000
 NAME_PATTERN = "^[A-Za-z0-9_]+$"
-
-#: Descriptions for keys whose model field has none (the model's own description wins as soon as
-#: it is written). A test checks that every key named here exists in the schema.
-NOTES: dict[str, str] = {
-    "Spec.name": "The network's name: the Keras model's name and the default file name of `build`.",
-    "Spec.title": "A one-line title, shown by `inceptionspec list`, in tables and pictures.",
-    "Spec.description": "Free text.",
-    "Spec.references": "Where the architecture comes from.",
-    "Spec.width": "Width scaling of every conv's `filters`.",
-    "Spec.defaults": "Default arguments per op kind, for the whole network.",
-    "Spec.templates": "Named, parameterised blocks, called from `stages`, branches and heads.",
-    "Spec.stages": "The body of the network, in order: a list of items.",
-    "Spec.heads": "The outputs: `main` and auxiliary heads. Without heads, the end of `stages` is the output.",
-    "Spec.training": "Optimizer, loss and metrics, used by `build --compile` and `compile_for_training`.",
-    "References.paper": "The paper (a URL or a citation).",
-    "References.implementation": "The implementation followed, where the paper leaves details open.",
-    "References.notes": "Anything else: deviations, parameter counts, known disagreements.",
-    "Width.multiplier": "Every conv's `filters` is multiplied by this.",
-    "Width.divisor": "…then rounded to a multiple of this.",
-    "Width.min_filters": "…and never below this.",
-    "InlineBlock.branches": "The parallel branches, by name, in order (the order of the concatenation).",
-    "InlineBlock.merge": "`concat`, or `{residual: {...}}` for a scaled residual add.",
-    "InlineBlock.repeat": "Unrolls N copies named `name_1` … `name_N`, each fed by the previous one.",
-    "InlineBlock.defaults": "Default arguments for the ops inside this block.",
-    "SequenceBlock.kind": "A label for tables and pictures.",
-    "SequenceBlock.layers": "The items, applied in order.",
-    "SequenceBlock.repeat": "Unrolls N copies named `name_1` … `name_N`.",
-    "SequenceBlock.defaults": "Default arguments for the ops inside this block.",
-    "BranchBody.layers": "The branch's items, applied in order.",
-    "BranchBody.defaults": "Default arguments for the ops of this branch only.",
-    "TemplateCall.repeat": "Unrolls N copies named `name_1` … `name_N`.",
-    "Template.description": "Free text.",
-    "Template.branches": "The body of an inline block (exactly one of `branches` and `layers`).",
-    "Template.merge": "How the branches are merged (with `branches`).",
-    "Template.layers": "The body of a sequence (exactly one of `branches` and `layers`).",
-    "Template.defaults": "Default arguments that apply only inside this template's body.",
-    "ResidualMerge.residual": "The residual add's settings.",
-    "ResidualArgs.projection_bias": "Whether the projection conv has a bias.",
-    "Head.layers": "The head's items, applied to the tapped output.",
-    "Head.loss_weight": "The weight of this output's loss in training (the papers' 0.3 for auxiliary heads).",
-    "Head.defaults": "Default arguments for the ops of this head.",
-    "Training.optimizer": "The optimizer and its settings.",
-    "Training.loss": "The loss of every output.",
-    "Training.label_smoothing": "Label smoothing of the categorical cross-entropy (Inception v3 uses 0.1).",
-    "Training.metrics": "Metrics reported for every output.",
-    "Optimizer.kind": "Which Keras optimizer.",
-    "Optimizer.learning_rate": "The initial learning rate.",
-    "Optimizer.momentum": "Momentum (SGD, RMSprop).",
-    "Optimizer.nesterov": "Nesterov momentum (SGD).",
-    "Optimizer.weight_decay": "Decoupled weight decay (AdamW's default: 0.004).",
-    "Conv.strides": "Stride: an int, or [h, w].",
-    "Conv.dilation": "Dilation rate: an int, or [h, w] (not together with strides > 1).",
-    "Conv.bias": "Whether the conv has a bias (usually false before batch norm).",
-    "Conv.bn": "Batch-norm settings when `norm: bn`.",
-    "Conv.activation": "Applied after the conv (and its batch norm, with `order: norm_act`).",
-    "MaxPool.padding": "`same`, `valid`, or explicit symmetric amounts: an int or [h, w].",
-    "AvgPool.padding": "`same`, `valid`, or explicit symmetric amounts: an int or [h, w].",
-    "AdaptiveAvgPool.size": "The output size: an int or [h, w].",
-    "GlobalAvgPool.keepdims": "Keep a 1×1×C map instead of a vector of C.",
-    "GlobalMaxPool.keepdims": "Keep a 1×1×C map instead of a vector of C.",
-    "BatchNorm.epsilon": "Added to the variance.",
-    "BatchNorm.momentum": "Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %).",
-    "BNSettings.epsilon": "Added to the variance.",
-    "BNSettings.momentum": "Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %).",
-    "BNSettings.scale": "Learn gamma (Keras `scale`).",
-    "BNSettings.center": "Learn beta (Keras `center`).",
-    "LRN.beta": "The exponent.",
-    "Act.fn": "The activation function.",
-    "Dropout.rate": "The fraction of units dropped in training.",
-    "Dense.units": "Output units; `$classes` for a classifier.",
-    "Dense.bias": "Whether the layer has a bias.",
-    "Dense.activation": "Applied after the layer (`softmax` for a classifier).",
-}
 
 #: The reference's sections: (title, anchor, intro, definitions). Definitions the schema has and
 #: no section names are listed at the end, so a new one is never left out.
@@ -259,15 +191,8 @@ class _Reference:
                 default = "required"
             else:
                 default = "—"
-            description = s.get("description") or NOTES.get(f"{owner}.{key}", "")
-            if not description and owner == "Defaults":
-                description = f"Default arguments of every `{key}` in scope."
-            if not description and owner.endswith("Defaults") and owner != "Defaults":
-                description = "As the op's argument of the same name."
-
-            if not description and "$ref" in s:
-                description = self.defs.get(self._ref_name(s), {}).get("description", "")
-            cell = _clean(description).replace("|", "\\|")
+            # Every key's description is written in the pydantic models (a test checks it).
+            cell = _clean(s.get("description", "")).replace("|", "\\|")
             kind = self.type_of(s).replace("|", "\\|")
             rows.append(f"| `{key}` | {kind} | {default} | {cell} |")
         return rows
@@ -490,7 +415,18 @@ def cli_names() -> dict[str, list[str]]:
     }
 
 
-# --- the gallery ----------------------------------------------------------------------------
+# --- the networks ---------------------------------------------------------------------------
+# One page per shipped spec: its notes as written in docs/specs/NAME.md (readable in the
+# repository too), with its numbers, its pictures and its source merged in when the site is built.
+
+
+@functools.cache
+def _analysed(name: str) -> tuple[Any, Any, Any]:
+    """(spec, analysis with auxiliary heads, analysis without) of a shipped spec."""
+    from inceptionspec import analyze, load
+
+    spec = load(name)
+    return spec, analyze(spec), analyze(spec, include_aux=False)
 
 
 def _fmt_outputs(outputs: Any) -> str:
@@ -508,118 +444,105 @@ def _fmt_outputs(outputs: Any) -> str:
     return "; ".join(parts)
 
 
-def gallery_paths() -> list[str]:
-    """The paths :func:`gallery` generates, without rendering anything."""
+def network_page_paths() -> list[str]:
+    """The page of every shipped spec (``specs/googlenet.md``, ``specs/examples/googlenet_cifar.md``)."""
     from inceptionspec.lang.library import shipped
 
-    out = ["gallery/index.md"]
-    for name in shipped():
-        out += [f"gallery/{name}{suffix}" for suffix in (".md", ".svg", "-blocks.svg", ".html")]
-    return out
+    return [f"specs/{name}.md" for name in shipped()]
 
 
-def gallery(docs_dir: Path = DOCS) -> dict[str, str]:
-    """``{path: content}``: gallery/index.md, and per shipped spec a page, an SVG and an HTML page."""
-    from inceptionspec import analyze, load
+def network_files() -> dict[str, str]:
+    """The pictures published beside each network's page: NAME.svg, NAME-blocks.svg, NAME.html."""
     from inceptionspec.lang.library import shipped
-    from inceptionspec.ops import fmt_shape
-    from inceptionspec.render import layout, render
-    from inceptionspec.analysis.report import human, markdown
+    from inceptionspec.render import render
 
     files: dict[str, str] = {}
-    index = [
-        "# Gallery",
-        "",
-        "Every shipped spec, drawn by `inceptionspec render` and counted by `inceptionspec summary` when "
-        "this site was built. Click a name for its picture and block table.",
-        "",
-        "| spec | title | parameters | multiply-adds | layers | picture |",
-        "|---|---|--:|--:|--:|--:|",
+    for name in shipped():
+        full = _analysed(name)[1]
+        files[f"specs/{name}.svg"] = render(full, "svg")
+        files[f"specs/{name}-blocks.svg"] = render(full, "svg", depth="block")
+        files[f"specs/{name}.html"] = render(full, "html")
+    return files
+
+
+def network_page(name: str, notes: str) -> str:
+    """A network's page: its notes, with its numbers after the introduction, and its picture, its
+    block table (unless the notes have one) and its source at the end."""
+    from inceptionspec.analysis.report import human, markdown
+    from inceptionspec.lang.library import shipped
+    from inceptionspec.ops import fmt_shape
+    from inceptionspec.render import layout
+
+    spec, full, inference = _analysed(name)
+    leaf = name.rsplit("/", 1)[-1]
+    facts = [
+        ("spec", f"`{name}` — [`specs/{name}.yaml`](#the-spec)"),
+        ("input", fmt_shape(full.input_shape)),
+        (
+            "parameters",
+            f"{full.total_params:,} ({human(full.total_params)}; trainable {full.trainable_params:,}, "
+            f"non-trainable {full.non_trainable_params:,})",
+        ),
+        ("multiply-adds", f"{full.macs:,} ({human(full.macs)})"),
+        ("layers", f"{len(full.layers):,} in the IR ({len(full.blocks)} blocks)"),
+        ("outputs", _fmt_outputs(full.outputs)),
     ]
-    for name, path in shipped().items():
-        spec = load(name)
-        full = analyze(spec)
-        inference = analyze(spec, include_aux=False)
-        leaf = name.rsplit("/", 1)[-1]
-        page = f"gallery/{name}.md"
-        svg = render(full, "svg")
-        d = layout(full)
-        files[f"gallery/{name}.svg"] = svg
-        files[f"gallery/{name}-blocks.svg"] = render(full, "svg", depth="block")
-        files[f"gallery/{name}.html"] = render(full, "html")
-        refs = spec.references
-        lines = [
-            f"# {name}",
-            "",
-            f"**{spec.title or name}**",
-            "",
-        ]
-        if spec.description:
-            lines += [spec.description.strip(), ""]
-        facts = [
-            ("input", fmt_shape(full.input_shape)),
+    if len(inference.outputs) != len(full.outputs):
+        facts.append(
             (
-                "parameters",
-                f"{full.total_params:,} ({human(full.total_params)}; trainable {full.trainable_params:,}, "
-                f"non-trainable {full.non_trainable_params:,})",
-            ),
-            ("multiply-adds", f"{full.macs:,} ({human(full.macs)})"),
-            ("layers", f"{len(full.layers):,} in the IR ({len(full.blocks)} blocks)"),
-            ("outputs", _fmt_outputs(full.outputs)),
-        ]
-        if len(inference.outputs) != len(full.outputs):
-            facts.append(
-                (
-                    "without auxiliary heads",
-                    f"{inference.total_params:,} parameters, {inference.macs:,} multiply-adds "
-                    f"({human(inference.macs)})",
-                )
+                "without auxiliary heads",
+                f"{inference.total_params:,} parameters, {inference.macs:,} multiply-adds ({human(inference.macs)})",
             )
-        if refs is not None:
-            for key in ("paper", "implementation"):
-                value = getattr(refs, key)
-                if value:
-                    facts.append((key, f"<{value}>" if value.startswith("http") else value))
-        notes = docs_dir / "specs" / f"{name}.md"
-        if notes.is_file():
-            rel = posixpath.relpath(f"specs/{name}.md", posixpath.dirname(page))
-            facts.append(("notes", f"[{name} — where it comes from]({rel})"))
-        lines += [f"| file | `specs/{name}.yaml` |", "|---|---|"] + [f"| {k} | {v} |" for k, v in facts] + [""]
-        lines += [
-            "## Picture",
-            "",
-            f"The network as `inceptionspec render {name}` draws it ({d.width:.0f} × {d.height:.0f} px). "
-            f"[Open the interactive page]({leaf}.html) to fold blocks and hover layers for their numbers, "
-            f"or [the SVG]({leaf}.svg).",
-            "",
-            f"[![{name}]({leaf}.svg){{ loading=lazy }}]({leaf}.html)",
-            "",
-            f"One box per block (`--depth block`, [SVG]({leaf}-blocks.svg)):",
-            "",
-            f"![{name}, one box per block]({leaf}-blocks.svg){{ loading=lazy }}",
-            "",
-            "## Blocks",
-            "",
-            f"`inceptionspec summary {name} --format markdown`:",
-            "",
-            markdown(full),
-            "",
-            "## The spec",
-            "",
-            f'??? example "specs/{name}.yaml"',
-            "",
-            "    ```yaml",
-            *("    " + line if line else "" for line in path.read_text(encoding="utf-8").splitlines()),
-            "    ```",
-            "",
-        ]
-        files[page] = "\n".join(lines)
-        index.append(
-            f"| [{name}]({name}.md) | {spec.title} | {full.total_params:,} | {human(full.macs)} | "
+        )
+    glance = ["## At a glance", "", *(f"- **{k}**: {v}" for k, v in facts), ""]
+    d = layout(full)
+    tail = [
+        "## Picture",
+        "",
+        f"`inceptionspec render {name}` ({d.width:.0f} × {d.height:.0f} px). "
+        f"[Open the interactive page]({leaf}.html) to fold blocks and hover layers for their numbers, "
+        f"or [the SVG]({leaf}.svg); one box per block (`--depth block`): [SVG]({leaf}-blocks.svg).",
+        "",
+        f"[![{name}]({leaf}.svg){{ loading=lazy }}]({leaf}.html)",
+        "",
+    ]
+    if not re.search(r"^## Blocks", notes, re.M):
+        tail += ["## Blocks", "", f"`inceptionspec summary {name} --format markdown`:", "", markdown(full), ""]
+    tail += [
+        "## The spec",
+        "",
+        f'??? example "specs/{name}.yaml"',
+        "",
+        "    ```yaml",
+        *("    " + line if line else "" for line in shipped()[name].read_text(encoding="utf-8").splitlines()),
+        "    ```",
+        "",
+    ]
+    head, sep, rest = notes.partition("\n## ")
+    body = head.rstrip() + "\n\n" + "\n".join(glance) + ("\n## " + rest if sep else "")
+    return body.rstrip() + "\n\n" + "\n".join(tail)
+
+
+def networks_index(notes: str) -> str:
+    """The networks' index (docs/specs/README.md) with every shipped spec's numbers."""
+    from inceptionspec.analysis.report import human
+    from inceptionspec.lang.library import shipped
+
+    rows = [
+        "## Every shipped spec, counted",
+        "",
+        "As `inceptionspec summary` counts them when this site was built (auxiliary heads included).",
+        "",
+        "| spec | parameters | multiply-adds | layers | picture |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for name in shipped():
+        full = _analysed(name)[1]
+        rows.append(
+            f"| [{name}]({name}.md) | {full.total_params:,} | {human(full.macs)} | "
             f"{len(full.layers):,} | [svg]({name}.svg) · [html]({name}.html) |"
         )
-    files["gallery/index.md"] = "\n".join(index) + "\n"
-    return files
+    return notes.rstrip() + "\n\n" + "\n".join(rows) + "\n"
 
 
 # --- directives ----------------------------------------------------------------------------
@@ -629,7 +552,8 @@ _SPEC_BLOCK = re.compile(
 )
 _DIRECTIVE = re.compile(r"<!-- (?P<kind>console|exec|render)(?:\((?P<code>\d+)\))?: (?P<args>.*?) -->")
 _EXCERPT = re.compile(r"<!-- excerpt: (?P<args>.*?) -->")
-_OPTIONAL_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\(\?(?P<target>[^)#\s]+)(?P<anchor>#[^)\s]*)?\)")
+#: The docs-examples harness's markers (tests/docs_examples.py); nothing to show on the site.
+_EXAMPLE_MARKER = re.compile(r"^[ \t]*<!-- (?:illustrative|heavy)\b[^\n]*?-->[ \t]*\n", re.M)
 
 
 @contextlib.contextmanager
@@ -653,9 +577,9 @@ def run_cli(args: list[str], cwd: Path) -> tuple[int, str, str]:
     return result.exit_code, result.output, result.stdout
 
 
-def expand_directives(markdown: str, page: str = "", exists: Callable[[str], bool] | None = None) -> str:
-    """Check the spec blocks of a page, run its commands, resolve its optional links."""
-    exists = exists or (lambda target: (DOCS / target).is_file())
+def expand_directives(markdown: str, page: str = "") -> str:
+    """Check the spec blocks of a page, run its commands, insert its excerpts."""
+    markdown = _EXAMPLE_MARKER.sub("", markdown)
     with tempfile.TemporaryDirectory(prefix="inceptionspec-docs-") as scratch:
         folder = Path(scratch)
 
@@ -708,16 +632,7 @@ def expand_directives(markdown: str, page: str = "", exists: Callable[[str], boo
         body = "\n".join(lines[first:last]).rstrip()
         return f'```yaml title="{path}"\n{body}\n```'
 
-    markdown = _EXCERPT.sub(excerpt, markdown)
-    base = posixpath.dirname(page)
-
-    def optional(m: re.Match[str]) -> str:
-        target = posixpath.normpath(posixpath.join(base, m["target"]))
-        if exists(target):
-            return f"[{m['text']}]({m['target']}{m['anchor'] or ''})"
-        return m["text"]
-
-    return _OPTIONAL_LINK.sub(optional, markdown)
+    return _EXCERPT.sub(excerpt, markdown)
 
 
 # --- links to repository files ----------------------------------------------------------------
@@ -758,41 +673,30 @@ def repo_links(markdown: str, page: str, docs_dir: Path = DOCS) -> str:
 # --- mkdocs events ---------------------------------------------------------------------------
 
 
-def _nav_filter(nav: Any, docs_dir: Path) -> Any:
-    """Drop optional pages that are not written yet; list the gallery and the spec notes."""
+def _nav_filter(nav: Any) -> Any:
+    """List every network's page in the "Networks" section (the entry ``specs/README.md``)."""
     if isinstance(nav, list):
-        out = []
-        for entry in nav:
-            kept = _nav_filter(entry, docs_dir)
-            if kept is not None:
-                out.append(kept)
-        return out
+        return [_nav_filter(entry) for entry in nav]
     if isinstance(nav, dict):
         ((title, value),) = nav.items()
-        if value == "gallery/index.md":
+        if value == NETWORKS_INDEX:
             from inceptionspec.lang.library import shipped
 
             names = list(shipped())
-            top = [{n: f"gallery/{n}.md"} for n in names if "/" not in n]
+            top = [{n: f"specs/{n}.md"} for n in names if "/" not in n]
             groups: dict[str, list[Any]] = {}
             for n in names:
                 if "/" in n:
                     folder, leaf = n.rsplit("/", 1)
-                    groups.setdefault(folder, []).append({leaf: f"gallery/{n}.md"})
-            return {title: ["gallery/index.md", *top, *({k.capitalize(): v} for k, v in groups.items())]}
-        if value == "specs/index.md" and not (docs_dir / value).is_file():
-            pages = sorted(p.relative_to(docs_dir).as_posix() for p in (docs_dir / "specs").glob("*.md"))
-            return {title: pages} if pages else None
-        kept = _nav_filter(value, docs_dir)
-        return {title: kept} if kept not in (None, []) else None
-    if isinstance(nav, str) and nav in OPTIONAL_PAGES and not (docs_dir / nav).is_file():
-        return None
+                    groups.setdefault(folder, []).append({leaf: f"specs/{n}.md"})
+            return {title: [NETWORKS_INDEX, *top, *({k.capitalize(): v} for k, v in groups.items())]}
+        return {title: _nav_filter(value)}
     return nav
 
 
 def on_config(config: Any) -> Any:
     if config.get("nav"):
-        config["nav"] = _nav_filter(config["nav"], Path(config["docs_dir"]))
+        config["nav"] = _nav_filter(config["nav"])
     return config
 
 
@@ -804,7 +708,7 @@ def on_files(files: Any, config: Any) -> Any:
         "reference/language.md": language_reference(),
         "reference/cli.md": cli_reference(),
     }
-    generated.update(gallery(docs_dir))
+    generated.update(network_files())
     # Repository files that hand-written pages link to (`../../specs/googlenet.yaml`) are
     # published under repo/, and on_page_markdown points the links there.
     for page in files.documentation_pages():
@@ -826,11 +730,23 @@ def on_files(files: Any, config: Any) -> Any:
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     from mkdocs.exceptions import PluginError
 
-    def exists(target: str) -> bool:
-        return files.get_file_from_path(target) is not None
-
+    uri = page.file.src_uri
     try:
-        markdown = repo_links(markdown, page.file.src_uri, Path(config["docs_dir"]))
-        return expand_directives(markdown, page.file.src_uri, exists)
+        if uri == NETWORKS_INDEX:
+            markdown = networks_index(markdown)
+        elif uri in network_page_paths():
+            markdown = network_page(uri.removeprefix("specs/").removesuffix(".md"), markdown)
+        if uri == "index.md":  # the home page's picture needs the width the table of contents takes
+            page.meta.setdefault("hide", []).append("toc")
+        markdown = repo_links(markdown, uri, Path(config["docs_dir"]))
+        return expand_directives(markdown, uri)
     except DocsError as err:
         raise PluginError(str(err)) from None
+
+
+_SPHINX_ROLE = re.compile(r":(?:class|func|meth|data|mod|attr|exc):(?=<code>)")
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    """The docstrings cross-reference in Sphinx's style (:class:`Spec`); the API page shows the name."""
+    return _SPHINX_ROLE.sub("", html) if page.file.src_uri == "api.md" else html

@@ -30,19 +30,42 @@ def _totals(analysis: Analysis) -> list[str]:
     ]
 
 
+def elide(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, shortened in the middle (``mixed_5b.bra…0.conv``), so
+    both the block a name starts with and the layer it ends with stay readable."""
+    if len(text) <= width:
+        return text
+    if width < 3:
+        return text[:width]
+    tail = (width - 1) // 2
+    return f"{text[: width - 1 - tail]}…{text[len(text) - tail :]}"
+
+
+#: The name column never gets narrower than this, however narrow the terminal.
+MIN_NAME_WIDTH = 16
+
+
 def table(analysis: Analysis, layers: bool = False) -> None:
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
 
     console = Console(soft_wrap=False)
     title = f"{analysis.name}: input {fmt_shape(analysis.input_shape)}"
+    headers = ("layer" if layers else "block", "op" if layers else "type", "output", "params", "MACs")
+    rows = _rows(analysis, layers)
+    widths = [max(cell_len(cell) for cell in column) for column in zip(headers, *rows, strict=False)]
+    # The other columns keep their width; the name column gets the rest of the line (a table of
+    # n columns spends 3n + 1 cells on borders and padding) and long names lose their middle.
+    room = max(MIN_NAME_WIDTH, console.width - (3 * len(headers) + 1) - sum(widths[1:]))
+    if widths[0] > room:
+        rows = [(elide(row[0], room), *row[1:]) for row in rows]
     t = Table(title=title, title_justify="left", header_style="bold")
-    t.add_column("layer" if layers else "block")
-    t.add_column("op" if layers else "type")
-    t.add_column("output", justify="right")
-    t.add_column("params", justify="right")
-    t.add_column("MACs", justify="right")
-    for row in _rows(analysis, layers):
+    t.add_column(headers[0], no_wrap=True)
+    t.add_column(headers[1])
+    for header in headers[2:]:
+        t.add_column(header, justify="right", no_wrap=True)
+    for row in rows:
         t.add_row(*row)
     console.print(t)
     for line in _totals(analysis):

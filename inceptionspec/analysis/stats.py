@@ -55,6 +55,9 @@ class BlockStats:
 
 @dataclass(frozen=True)
 class Analysis:
+    """What :func:`analyze` computes: per layer and per block shapes, parameters (as Keras counts
+    them), multiply-adds, activations and receptive fields, and the network's totals."""
+
     name: str
     input_shape: Shape
     layers: tuple[LayerStats, ...]

@@ -103,7 +103,7 @@ def build(
         model.save(target)
     report.table(analysis)
     if weights_from:
-        console.print(str(transfer), highlight=False, markup=False)
+        console.print(str(transfer), highlight=False, markup=False, soft_wrap=True)
     outputs = ", ".join(model.output) if isinstance(model.output, dict) else "output"
     console.print(
         f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed})", highlight=False

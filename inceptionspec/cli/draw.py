@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -15,6 +16,34 @@ from inceptionspec.cli import (
     outside_option,
     set_option,
 )
+from inceptionspec.core.errors import UsageError
+
+#: What each output file extension means, and the extension of each format.
+SUFFIXES = {
+    "svg": "svg",
+    "html": "html",
+    "htm": "html",
+    "png": "png",
+    "pdf": "pdf",
+    "dot": "dot",
+    "gv": "dot",
+    "mmd": "mermaid",
+}
+EXTENSIONS = {"svg": "svg", "html": "html", "png": "png", "pdf": "pdf", "dot": "dot", "mermaid": "mmd"}
+#: Formats a terminal should not be shown: markup and binary pictures go to `<name>.<ext>` instead.
+NOT_FOR_TERMINALS = ("svg", "html", "png", "pdf")
+
+
+def _format_of(output: Path | None) -> str:
+    if output is None or not output.suffix:
+        return "svg"
+    suffix = output.suffix.lstrip(".").lower()
+    if suffix not in SUFFIXES:
+        known = ", ".join(f".{s}" for s in SUFFIXES)
+        raise UsageError(
+            f"{output}: unknown picture format `.{suffix}`; the extension is one of {known}, or use --format"
+        )
+    return SUFFIXES[suffix]
 
 
 @main.command()
@@ -23,9 +52,9 @@ from inceptionspec.cli import (
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["svg", "dot", "mermaid", "html"]),
+    type=click.Choice(["svg", "dot", "mermaid", "html", "png", "pdf"]),
     default=None,
-    help="Default: from the output's extension, else svg.",
+    help="Default: from the output's extension, else svg. png and pdf need the `render` extra.",
 )
 @click.option(
     "--depth",
@@ -49,24 +78,35 @@ def render(
     no_aux: bool,
     allow_outside_extends: bool,
 ) -> None:
-    """Draw the network: blocks with their branches side by side, shapes on the edges."""
+    """Draw the network: blocks with their branches side by side, shapes on the edges.
+
+    The format follows -o's extension (.svg, .html, .png, .pdf, .dot, .mmd) or --format. Without
+    -o the picture goes to standard output, except on a terminal: there SVG, HTML, PNG and PDF are
+    written to a file named after the spec (googlenet.svg) in the current directory."""
     from inceptionspec import render as rendering
     from inceptionspec.analysis import analyze
     from inceptionspec.lang.pipeline import load
+    from inceptionspec.render.raster import RASTER_FORMATS, convert
 
-    if fmt is None:
-        suffix = output.suffix.lstrip(".").lower() if output else ""
-        fmt = {"svg": "svg", "dot": "dot", "gv": "dot", "mmd": "mermaid", "html": "html", "htm": "html"}.get(
-            suffix, "svg"
-        )
+    fmt = fmt or _format_of(output)
     budget = _budget(None, allow_outside_extends)
     analysis = analyze(load(spec, list(sets), budget), include_aux=not no_aux, budget=budget)
-    text = rendering.render(analysis, fmt=fmt, depth=depth, collapse_repeats=not expand_repeats)
-    if output:
-        output.write_text(text, encoding="utf-8")
-        _stderr(f"wrote {output}")
-    else:
-        click.echo(text, nl=False)
+    text = rendering.render(
+        analysis, fmt="svg" if fmt in RASTER_FORMATS else fmt, depth=depth, collapse_repeats=not expand_repeats
+    )
+    data = convert(text, fmt) if fmt in RASTER_FORMATS else text.encode("utf-8")
+    note = ""
+    if output is None and fmt in NOT_FOR_TERMINALS and sys.stdout.isatty():
+        output = Path(f"{analysis.name}.{EXTENSIONS[fmt]}")
+        note = " (not shown on a terminal; -o FILE names the file, a pipe gets the text)"
+    if output is None:
+        stream = sys.stdout.buffer
+        stream.write(data)
+        stream.flush()
+        return
+    replaced = " (replaced)" if output.exists() else ""
+    output.write_bytes(data)
+    _stderr(f"wrote {output}{replaced}{note}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,7 +33,7 @@ def list_specs() -> None:
 
     table = Table(box=None, show_header=True, header_style="bold")
     table.add_column("name")
-    table.add_column("description")
+    table.add_column("title")
     for name, path in shipped().items():
         table.add_row(name, first_line_description(path))
     Console(soft_wrap=True).print(table)

@@ -155,6 +155,9 @@ class Side:
 
 @dataclass(frozen=True)
 class Diff:
+    """What :func:`diff` finds: the two sides, every change record, the blocks that differ and the
+    totals (docs/diff.md describes each field; ``as_dict()`` is the JSON document)."""
+
     a: Side
     b: Side
     include_aux: bool

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from inceptionspec.analysis import analyze_graph
+from inceptionspec.compare.compare import compare
+from inceptionspec.compare.records import Diff, Side
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Loc, SpecError, UsageError
 from inceptionspec.ir import lower
@@ -16,11 +17,6 @@ from inceptionspec.lang.loader import decode
 from inceptionspec.lang.models import Spec
 from inceptionspec.lang.pipeline import load
 from inceptionspec.lang.resolve import SpecText
-
-if TYPE_CHECKING:
-    pass
-from inceptionspec.compare.compare import compare
-from inceptionspec.compare.records import Diff, Side
 
 # --- loading: paths, shipped names, PATH@REV, loaded specs ---------------------------------
 
@@ -69,9 +65,9 @@ def _readable(source: str | Path, budget: Budget) -> str | Path | SpecText:
 def read_revision(source: str, budget: Budget | None = None) -> SpecText:
     """``PATH@REV``: the file as it was at git revision REV (``git show REV:path`` in its repository).
 
-    PATH may be a shipped name.  Relative ``extends`` of the old text resolve next to
-    the file as it is now.  UsageError when git, the repository, the revision or the
-    file at that revision is missing."""
+    PATH may be a shipped name.  Relative ``extends`` of the old text resolve at the same
+    revision (the parent as it was then); shipped names resolve to the installed specs.
+    UsageError when git, the repository, the revision or the file at that revision is missing."""
     budget = budget or Budget()
     spelled, _, rev = source.rpartition("@")
     if not spelled or not rev or rev.startswith("-"):
@@ -87,29 +83,55 @@ def read_revision(source: str, budget: Budget | None = None) -> SpecText:
         raise UsageError(f"{source}: no directory {path.parent}")
     top = _git(["rev-parse", "--show-toplevel"], path.parent, f"{source}: {path.parent} is not in a git repository")
     root = Path(top.decode().strip()).resolve()
+    folder = path.parent.resolve()
     try:
-        relative = (path.parent.resolve() / path.name).relative_to(root).as_posix()
+        relative = (folder / path.name).relative_to(root).as_posix()
     except ValueError:
         raise UsageError(f"{source}: {path} is outside its git repository {root}") from None
-    display = f"{relative}@{rev}"
     data = _git(["show", f"{rev}:{relative}"], root, f"{source}: no {relative} at revision {rev}")
+    return _at_revision(data, folder / path.name, root, rev, budget)
+
+
+def _at_revision(data: bytes, path: Path, root: Path, rev: str, budget: Budget) -> SpecText:
+    """A file's text at ``rev``, able to read the files beside it at the same revision."""
+    display = f"{path.relative_to(root).as_posix()}@{rev}"
     if len(data) > budget.max_file_bytes:
         raise SpecError.at(
             Loc(display, 1, 1), f"the file is {len(data)} bytes; specs are limited to {budget.max_file_bytes} bytes"
         )
-    return SpecText(decode(data, display), path, display)
+
+    def sibling(other: Path) -> SpecText | None:
+        try:
+            relative = other.relative_to(root).as_posix()
+        except ValueError:
+            return None  # outside the repository (only with --allow-outside-extends)
+        if not _is_file_at(root, rev, relative):
+            return None
+        data = _git(["show", f"{rev}:{relative}"], root, f"no {relative} at revision {rev}")
+        return _at_revision(data, other, root, rev, budget)
+
+    return SpecText(decode(data, display), path, display, sibling, f"revision {rev}")
 
 
 def _git(args: list[str], cwd: Path, failure: str) -> bytes:
     """Run git (an argv list, no shell) in ``cwd``; UsageError(failure + git's reason) if it fails."""
-    git = shutil.which("git")
-    if git is None:
-        raise UsageError(f"{failure} (git is not installed)")
-    try:
-        done = subprocess.run([git, *args], cwd=cwd, capture_output=True, timeout=60, check=False)  # noqa: S603
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise UsageError(f"{failure} ({exc})") from None
+    done = _run_git(args, cwd, failure)
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
         raise UsageError(failure + (f" (git: {reason[0].removeprefix('fatal: ')})" if reason else ""))
     return done.stdout
+
+
+def _is_file_at(root: Path, rev: str, relative: str) -> bool:
+    done = _run_git(["cat-file", "-t", f"{rev}:{relative}"], root, f"{relative}@{rev}")
+    return done.returncode == 0 and done.stdout.strip() == b"blob"
+
+
+def _run_git(args: list[str], cwd: Path, failure: str) -> subprocess.CompletedProcess[bytes]:
+    git = shutil.which("git")
+    if git is None:
+        raise UsageError(f"{failure} (git is not installed)")
+    try:
+        return subprocess.run([git, *args], cwd=cwd, capture_output=True, timeout=60, check=False)  # noqa: S603
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise UsageError(f"{failure} ({exc})") from None

@@ -37,6 +37,8 @@ UNKNOWN_LOC = Loc("<unknown>", 1, 1)
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One mistake in a spec: where (``loc``), what (``message``) and a suggestion (``hint``)."""
+
     loc: Loc
     message: str
     hint: str | None = None

@@ -15,6 +15,7 @@ from typing import Any
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Collector, Loc, SpecError, did_you_mean
 from inceptionspec.lang.loader import LocDict, LocList
+from inceptionspec.lang.node import quote_key
 from inceptionspec.lang.resolve import scope_names
 from inceptionspec.ops import USER_OPS
 
@@ -278,8 +279,9 @@ class Expander:
         merged = _deep_merge(merged, args)
         merged = self.subst(merged, env, loc, via)
         merged.loc = _at(args.loc or loc, via)
-        if kind == "conv" and isinstance(merged.get("filters"), int):
-            merged["filters"] = round_filters(merged["filters"], self.multiplier, self.divisor, self.min_filters)
+        for arg in op.width_scaled:
+            if isinstance(merged.get(arg), int) and not isinstance(merged[arg], bool):
+                merged[arg] = round_filters(merged[arg], self.multiplier, self.divisor, self.min_filters)
         out = LocDict(loc=item.loc)
         out.set(kind, merged, item.key_locs.get(kind), merged.loc)
         return out
@@ -325,7 +327,7 @@ class Expander:
             self.errors.add(loc, f"template `{template}` uses itself ({cycle})")
             return None
         if template not in self.templates:
-            self.errors.add(loc, f"unknown template `{template}`", did_you_mean(template, self.templates))
+            self.errors.add(loc, f"unknown template {quote_key(template)}", did_you_mean(template, self.templates))
             return None
         definition = self.templates[template]
         bound = self.bind(template, definition, body[template], body.value_loc(template) or loc, env, via)

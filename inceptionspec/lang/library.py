@@ -41,8 +41,15 @@ def find(source: str | Path) -> Path:
 
 
 def first_line_description(path: Path) -> str:
-    """A spec's title, read cheaply from its `title:` line (for `list`)."""
+    """A spec's title, read cheaply from its `title:` line (for `list`); a variant without one is
+    ``name — extends parent``, as loading it titles it."""
+    top: dict[str, str] = {}
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        if line.startswith("title:"):
-            return line.partition(":")[2].strip().strip("'\"")
+        key, sep, value = line.partition(":")
+        if sep and key in ("title", "name", "extends") and key not in top:
+            top[key] = value.strip().strip("'\"")
+    if "title" in top:
+        return top["title"]
+    if "extends" in top:
+        return f"{top.get('name') or path.stem} — extends {top['extends']}"
     return ""

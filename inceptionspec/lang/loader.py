@@ -409,6 +409,24 @@ def located(value: Any, loc: Loc) -> Any:
     return value
 
 
+def copy_tree(value: Any) -> Any:
+    """A copy of located data in which every mapping and list is new (scalars and locations are
+    immutable and shared): edits to the copy never reach the original."""
+    if isinstance(value, LocDict):
+        out = LocDict({k: copy_tree(v) for k, v in value.items()}, loc=value.loc)
+        out.key_locs, out.value_locs = dict(value.key_locs), dict(value.value_locs)
+        return out
+    if isinstance(value, LocList):
+        seq = LocList([copy_tree(v) for v in value], loc=value.loc)
+        seq.item_locs = list(value.item_locs)
+        return seq
+    if isinstance(value, dict):
+        return {k: copy_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_tree(v) for v in value]
+    return value
+
+
 def to_plain(value: Any) -> Any:
     """Strip location wrappers (for dumping or comparison)."""
     if isinstance(value, dict):

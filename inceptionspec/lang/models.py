@@ -30,7 +30,7 @@ from pydantic.json_schema import GetJsonSchemaHandler, JsonSchemaValue
 from pydantic_core import core_schema
 
 from inceptionspec.core.errors import did_you_mean, one_of
-from inceptionspec.lang.node import Node
+from inceptionspec.lang.node import Node, quote_key
 from inceptionspec.lang.pretrained import PretrainedWeights
 from inceptionspec.ops import USER_OPS, Activation, ParamRef, PosInt, Size
 
@@ -113,7 +113,7 @@ class TemplateCall(Node):
                 )
             hint = did_you_mean(self.template, known)
             raise ValueError(
-                f"unknown template `{self.template}`"
+                f"unknown template {quote_key(self.template)}"
                 + (f"; {hint}" if hint else f" (templates: {one_of(known) or 'none defined'})")
             )
         return self
@@ -126,7 +126,14 @@ class TemplateCall(Node):
             "title": "TemplateCall",
             "description": cls.__doc__,
             "type": "object",
-            "properties": {"repeat": {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}},
+            "properties": {
+                "repeat": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": 1_000_000_000,
+                    "description": "Unrolls N copies named `name_1` … `name_N`, each fed by the previous one.",
+                }
+            },
             "additionalProperties": {"type": ["array", "object", "null"]},
             "propertyNames": {"not": {"enum": [k for k in BLOCK_KEYS if k != "repeat"]}},
             "oneOf": [
@@ -144,11 +151,13 @@ class ResidualArgs(Node):
     projection: bool | ParamRef = Field(
         True, description="A 1×1 conv (linear) from the concatenated branches back to the input's channels."
     )
-    projection_bias: bool | ParamRef = True
+    projection_bias: bool | ParamRef = Field(True, description="Whether the projection conv has a bias.")
 
 
 class ResidualMerge(Node):
-    residual: ResidualArgs
+    """A scaled residual add: ``shortcut + scale · projection(concat(branches))``."""
+
+    residual: ResidualArgs = Field(description="The residual add's settings.")
 
 
 Merge = Literal["concat"] | ResidualMerge
@@ -158,26 +167,28 @@ class InlineBlock(Node):
     """Parallel branches merged by concatenation or a scaled residual add."""
 
     kind: str | None = Field(None, description="A label for tables and pictures (the template it came from).")
-    branches: Annotated[dict[Name, Branch], Field(min_length=1)]
-    merge: Merge = "concat"
-    repeat: PosInt = 1
-    defaults: Defaults | None = None
+    branches: Annotated[dict[Name, Branch], Field(min_length=1)] = Field(
+        description="The parallel branches, by name, in order (the order of the concatenation)."
+    )
+    merge: Merge = Field("concat", description="`concat`, or `{residual: {...}}` for a scaled residual add.")
+    repeat: PosInt = Field(1, description="Unrolls N copies named `name_1` … `name_N`, each fed by the previous one.")
+    defaults: Defaults | None = Field(None, description="Default arguments for the ops inside this block.")
 
 
 class SequenceBlock(Node):
     """Items applied one after the other."""
 
-    kind: str | None = None
-    layers: Annotated[list[Item], Field(min_length=1)]
-    repeat: PosInt = 1
-    defaults: Defaults | None = None
+    kind: str | None = Field(None, description="A label for tables and pictures.")
+    layers: Annotated[list[Item], Field(min_length=1)] = Field(description="The items, applied in order.")
+    repeat: PosInt = Field(1, description="Unrolls N copies named `name_1` … `name_N`, each fed by the previous one.")
+    defaults: Defaults | None = Field(None, description="Default arguments for the ops inside this block.")
 
 
 class BranchBody(Node):
     """A branch with its own defaults: ``{defaults: {...}, layers: [...]}``."""
 
-    layers: Annotated[list[Item], Field(min_length=1)]
-    defaults: Defaults | None = None
+    layers: Annotated[list[Item], Field(min_length=1)] = Field(description="The branch's items, applied in order.")
+    defaults: Defaults | None = Field(None, description="Default arguments for the ops of this branch only.")
 
 
 Branch = Annotated[list["Item"], Field(min_length=1)] | BranchBody
@@ -216,7 +227,7 @@ class UnknownOp(Node):
     def _fail(cls, data: Any) -> Any:
         key = next(iter(data)) if isinstance(data, dict) and data else "?"
         hint = did_you_mean(key, USER_OPS)
-        raise ValueError(f"unknown op `{key}`" + (f"; {hint}" if hint else f" (ops: {one_of(USER_OPS)})"))
+        raise ValueError(f"unknown op {quote_key(key)}" + (f"; {hint}" if hint else f" (ops: {one_of(USER_OPS)})"))
 
     @classmethod
     def __get_pydantic_json_schema__(
@@ -237,6 +248,8 @@ def item_tag(value: Any) -> str | None:
     key, body = next(iter(value.items()))
     if key in USER_OPS:
         return key
+    if isinstance(body, Node):  # a validated block, `{name: InlineBlock}`, being serialised
+        return "block"
     looks_like_op = not isinstance(body, dict) or bool(set(body) & _OP_FIELDS)
     if isinstance(key, str) and looks_like_op and did_you_mean(key, USER_OPS):
         return "unknown_op"
@@ -274,7 +287,10 @@ Defaults = create_model(
     "Defaults",
     __base__=Node,
     __doc__="Default arguments per op kind; an op's own arguments win.",
-    **{kind: (_partial(op) | None, None) for kind, op in USER_OPS.items()},
+    **{
+        kind: (_partial(op) | None, Field(None, description=f"Default arguments of every `{kind}` in scope."))
+        for kind, op in USER_OPS.items()
+    },
 )
 
 
@@ -284,15 +300,21 @@ Defaults = create_model(
 class Template(Node):
     """A parameterised block: ``$name`` in its body is replaced by the call's argument."""
 
-    description: str = ""
+    description: str = Field("", description="Free text.")
     params: list[Name] | dict[Name, Any] = Field(
         default_factory=list,
         description="Parameter names in positional order; a mapping gives defaults (null: required).",
     )
-    branches: Annotated[dict[Name, Branch], Field(min_length=1)] | None = None
-    merge: Merge = "concat"
-    layers: Annotated[list[Item], Field(min_length=1)] | None = None
-    defaults: Defaults | None = None
+    branches: Annotated[dict[Name, Branch], Field(min_length=1)] | None = Field(
+        None, description="The body of an inline block (exactly one of `branches` and `layers`)."
+    )
+    merge: Merge = Field("concat", description="How the branches are merged (with `branches`).")
+    layers: Annotated[list[Item], Field(min_length=1)] | None = Field(
+        None, description="The body of a sequence (exactly one of `branches` and `layers`)."
+    )
+    defaults: Defaults | None = Field(
+        None, description="Default arguments that apply only inside this template's body."
+    )
 
     @model_validator(mode="after")
     def _one_body(self) -> Template:
@@ -307,43 +329,61 @@ class Head(Node):
     tap: str | None = Field(
         None, alias="from", description="Block or layer name it reads; default: the end of `stages`."
     )
-    layers: Annotated[list[Item], Field(min_length=1)]
-    loss_weight: Annotated[float, Field(ge=0, le=1000)] = 1.0
+    layers: Annotated[list[Item], Field(min_length=1)] = Field(
+        description="The head's items, applied to the tapped output."
+    )
+    loss_weight: Annotated[float, Field(ge=0, le=1000)] = Field(
+        1.0, description="The weight of this output's loss in training (the papers' 0.3 for auxiliary heads)."
+    )
     training_only: bool = Field(False, description="An auxiliary head, dropped from the inference model.")
-    defaults: Defaults | None = None
+    defaults: Defaults | None = Field(None, description="Default arguments for the ops of this head.")
 
 
 class Optimizer(Node):
-    kind: Literal["sgd", "adam", "adamw", "rmsprop"] = "sgd"
-    learning_rate: Annotated[float, Field(gt=0, le=10)] = 0.01
-    momentum: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    nesterov: bool = False
-    weight_decay: Annotated[float, Field(ge=0, le=1)] | None = None
+    """The optimizer of `build --compile` and `compile_for_training`."""
+
+    kind: Literal["sgd", "adam", "adamw", "rmsprop"] = Field("sgd", description="Which Keras optimizer.")
+    learning_rate: Annotated[float, Field(gt=0, le=10)] = Field(0.01, description="The initial learning rate.")
+    momentum: Annotated[float, Field(ge=0, lt=1)] = Field(0.0, description="Momentum (SGD, RMSprop).")
+    nesterov: bool = Field(False, description="Nesterov momentum (SGD).")
+    weight_decay: Annotated[float, Field(ge=0, le=1)] | None = Field(
+        None, description="Decoupled weight decay (AdamW's default: 0.004)."
+    )
 
 
 class Training(Node):
     """Used when the compiled model is compiled for training."""
 
-    optimizer: Optimizer = Field(default_factory=Optimizer)
-    loss: Literal["categorical_crossentropy", "sparse_categorical_crossentropy"] = "categorical_crossentropy"
-    label_smoothing: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    optimizer: Optimizer = Field(default_factory=Optimizer, description="The optimizer and its settings.")
+    loss: Literal["categorical_crossentropy", "sparse_categorical_crossentropy"] = Field(
+        "categorical_crossentropy", description="The loss of every output."
+    )
+    label_smoothing: Annotated[float, Field(ge=0, lt=1)] = Field(
+        0.0, description="Label smoothing of the categorical cross-entropy (Inception v3 uses 0.1)."
+    )
     metrics: list[Literal["accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"]] = Field(
-        default_factory=lambda: ["accuracy"]
+        default_factory=lambda: ["accuracy"], description="Metrics reported for every output."
     )
 
 
 class References(Node):
-    paper: str | None = None
-    implementation: str | None = None
-    notes: str | None = None
+    """Where the architecture comes from."""
+
+    paper: str | None = Field(None, description="The paper (a URL or a citation).")
+    implementation: str | None = Field(
+        None, description="The implementation followed, where the paper leaves details open."
+    )
+    notes: str | None = Field(None, description="Anything else: deviations, parameter counts, known disagreements.")
 
 
 class Width(Node):
     """Width scaling of every conv's filters: round(filters·multiplier) to the divisor."""
 
-    multiplier: Annotated[float, Field(gt=0, le=64)] = 1.0
-    divisor: Annotated[int, Field(ge=1, le=1024)] = 1
-    min_filters: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    multiplier: Annotated[float, Field(gt=0, le=64)] = Field(
+        1.0, description="Every width-scaled argument (a conv's `filters`) is multiplied by this…"
+    )
+    divisor: Annotated[int, Field(ge=1, le=1024)] = Field(1, description="…then rounded to a multiple of this…")
+    min_filters: Annotated[int, Field(ge=1, le=1_000_000)] = Field(1, description="…and never below this.")
 
 
 class Spec(Node):
@@ -354,10 +394,14 @@ class Spec(Node):
     )
 
     version: Literal[1] = Field(description="Spec language version; always 1.")
-    name: Name
-    title: str = ""
-    description: str = ""
-    references: References | None = None
+    name: Name = Field(description="The network's name: the Keras model's name and the default file name of `build`.")
+    title: str = Field(
+        "",
+        description="A one-line title, shown by `inceptionspec list`, in tables and pictures. A variant "
+        "(`extends`) without its own is titled `name — extends parent`.",
+    )
+    description: str = Field("", description="Free text.")
+    references: References | None = Field(None, description="Where the architecture comes from.")
     extends: str | None = Field(None, description="A shipped spec name or a relative path to a spec file.")
     overrides: dict[str, Any] | None = Field(
         None, description="Edits addressed by name: `inception_4c.n3x3: 320`; null removes."
@@ -367,12 +411,21 @@ class Spec(Node):
         None, description="Input shape [H, W, C], channels last."
     )
     classes: PosInt = Field(1000, description="Number of classes; `$classes` in any op.")
-    width: Width | None = None
-    defaults: Defaults | None = None
-    templates: dict[Name, Template] = Field(default_factory=dict)
-    stages: list[Item] = None  # type: ignore[assignment]
-    heads: dict[Name, Head] = Field(default_factory=dict)
-    training: Training | None = None
+    width: Width | None = Field(None, description="Width scaling of every conv's `filters`.")
+    defaults: Defaults | None = Field(None, description="Default arguments per op kind, for the whole network.")
+    templates: dict[Name, Template] = Field(
+        default_factory=dict, description="Named, parameterised blocks, called from `stages`, branches and heads."
+    )
+    stages: list[Item] = Field(  # type: ignore[assignment]
+        None, description="The body of the network, in order: a list of items."
+    )
+    heads: dict[Name, Head] = Field(
+        default_factory=dict,
+        description="The outputs: `main` and auxiliary heads. Without heads, the end of `stages` is the output.",
+    )
+    training: Training | None = Field(
+        None, description="Optimizer, loss and metrics, used by `build --compile` and `compile_for_training`."
+    )
     weights: PretrainedWeights | None = Field(
         None, description="Pretrained checkpoints that map onto this spec (`--weights-from`)."
     )

@@ -16,6 +16,21 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo, model_v
 from inceptionspec.core.errors import Collector, Loc, did_you_mean
 from inceptionspec.lang.loader import LocDict
 
+#: Characters of an unknown key quoted in a message; a longer key is shortened in the middle.
+MAX_QUOTED_KEY = 60
+
+
+def quote_key(key: object, limit: int = MAX_QUOTED_KEY) -> str:
+    """A key in backticks for a message, at most about ``limit`` characters: ``abc…xyz (500 characters)``."""
+    text = str(key)
+    if len(text) <= limit:
+        return f"`{text}`"
+    half = (limit - 1) // 2
+    return f"`{text[:half]}…{text[-half:]}` ({len(text)} characters)"
+
+
+_ALLOWED: dict[type, frozenset[str]] = {}
+
 
 class Node(BaseModel):
     # defer_build: only `Spec` builds a validator (nested models become its definitions); the
@@ -32,19 +47,28 @@ class Node(BaseModel):
     def allowed_keys(cls) -> list[str]:
         return [field.alias or name for name, field in cls.model_fields.items()]
 
+    @classmethod
+    def _allowed(cls) -> frozenset[str]:
+        # Computed once per class: the wrap validator below runs for every mapping of every load.
+        allowed = _ALLOWED.get(cls)
+        if allowed is None:
+            allowed = _ALLOWED[cls] = frozenset(cls.allowed_keys())
+        return allowed
+
     @model_validator(mode="wrap")
     @classmethod
     def _located(cls, data: Any, handler: Any, info: ValidationInfo) -> Any:
         collector: Collector | None = (info.context or {}).get("collector")
         if isinstance(data, LocDict) and collector is not None and not cls.open_keys:
-            allowed = cls.allowed_keys()
+            allowed = cls._allowed()
             unknown = [k for k in data if k not in allowed]
             if unknown:
+                names = cls.allowed_keys()
                 for key in unknown:
                     collector.add(
                         data.key_loc(key) or data.loc,
-                        f"unknown key `{key}` in {cls.what()}",
-                        did_you_mean(key, allowed) or f"expected one of {', '.join(allowed)}",
+                        f"unknown key {quote_key(key)} in {cls.what()}",
+                        did_you_mean(key, names) or f"expected one of {', '.join(names)}",
                     )
                 kept = LocDict(loc=data.loc)
                 for key, value in data.items():
@@ -53,8 +77,9 @@ class Node(BaseModel):
                 data = kept
         model = handler(data)
         if isinstance(data, LocDict) and isinstance(model, Node):
-            model._loc = data.loc
-            model._value_locs = {str(k): v for k, v in data.value_locs.items()}
+            # One assignment instead of two through pydantic's __setattr__; the located data is not
+            # edited after validation (the pipeline edits copies), so its locations can be shared.
+            object.__setattr__(model, "__pydantic_private__", {"_loc": data.loc, "_value_locs": data.value_locs})
         return model
 
     @classmethod

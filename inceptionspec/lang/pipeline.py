@@ -1,68 +1,202 @@
-"""The front end in one place: read → resolve → validate → expand → validate.
+"""The front end in one place: resolve once (read → extends → overrides → validate), expand many.
 
-``load`` returns the expanded :class:`~inceptionspec.models.Spec`; every stage
-after it (IR, analysis, Keras, diff, render) starts from there.
+:func:`resolve` reads a spec with its ``extends`` chain, applies overrides and
+validates what the user wrote, once.  The :class:`Resolved` it returns is
+expanded as often as needed — with other overrides, a width multiplier or an
+input size — without reading or validating the files again: each expansion
+works on a copy, validates only what it changed (a knob's value; the edited
+document when overrides are given) and then the expanded spec, which becomes
+the :class:`~inceptionspec.lang.models.Spec`.  Sweeps expand one resolved spec
+hundreds of times.
+
+``load(source, overrides)`` is ``resolve(source, overrides).expand()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
+from pydantic import Field
 
 from inceptionspec.core.budget import Budget
-from inceptionspec.core.errors import Loc
+from inceptionspec.core.errors import Loc, SpecError
 from inceptionspec.lang.expand import expand
-from inceptionspec.lang.loader import LocDict, located, to_plain
-from inceptionspec.lang.models import Spec
+from inceptionspec.lang.loader import LocDict, LocList, copy_tree, located, to_plain
+from inceptionspec.lang.models import Spec, Width
+from inceptionspec.lang.node import Node
 from inceptionspec.lang.resolve import SpecText, apply_overrides, parse_set, read
-from inceptionspec.lang.validate import validate
-from inceptionspec.ops import USER_OPS
+from inceptionspec.lang.validate import describe_value, validate
+from inceptionspec.ops import USER_OPS, Size
 
-Overrides = Mapping[str, Any] | Iterable[str] | None
+#: Overrides from Python: a mapping ``{path: value}`` or a list/tuple of ``"path=value"`` strings.
+Overrides = Mapping[str, Any] | list[str] | tuple[str, ...] | None
+
+OVERRIDES_LOC = Loc("<overrides>", 1, 1)
 
 
-def _edits(overrides: Overrides) -> list[tuple[str, Any, Loc]]:
+def override_edits(overrides: Overrides) -> list[tuple[str, Any, Loc]]:
+    """The edits ``overrides`` asks for, or a :class:`SpecError` at ``<overrides>`` for any other shape
+    (a single string is not read one character at a time)."""
     if overrides is None:
         return []
     if isinstance(overrides, Mapping):
-        loc = Loc("<overrides>", 1, 1)
-        return [(str(k), located(v, loc), loc) for k, v in overrides.items()]
-    return [parse_set(text, i) for i, text in enumerate(overrides)]
+        bad = [key for key in overrides if not isinstance(key, str)]
+        if bad:
+            raise SpecError.at(OVERRIDES_LOC, f"override paths are strings, got {describe_value(bad[0])}")
+        return [(key, located(value, OVERRIDES_LOC), OVERRIDES_LOC) for key, value in overrides.items()]
+    if isinstance(overrides, (list, tuple)) and all(isinstance(text, str) for text in overrides):
+        return [parse_set(text, i) for i, text in enumerate(overrides)]
+    example = 'e.g. {"classes": 10} or ["classes=10"]'
+    if isinstance(overrides, (list, tuple)):
+        odd = next(text for text in overrides if not isinstance(text, str))
+        got = f"a {type(overrides).__name__} holding {describe_value(odd)}"
+    else:
+        got = describe_value(overrides) if isinstance(overrides, (str, int, float)) else f"a {type(overrides).__name__}"
+    hint = f"write [{overrides!r}]" if isinstance(overrides, str) and "=" in overrides else example
+    raise SpecError.at(
+        OVERRIDES_LOC, f'overrides are a mapping {{path: value}} or a list of "path=value" strings; got {got}', hint
+    )
+
+
+class _Knobs(Node):
+    """The scaling knobs of :meth:`Resolved.expand`, validated on their own."""
+
+    width: Width | None = None
+    input: Annotated[list[Size], Field(min_length=3, max_length=3)] | None = None
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Resolved:
+    """A spec with its ``extends`` chain and overrides applied, validated once; expand it as often as needed.
+
+    Never changed after :func:`resolve` made it: every expansion works on a copy."""
+
+    #: How the spec was named (a path, a shipped name, ``PATH@REV``).
+    source: str
+    budget: Budget
+    _document: LocDict = dataclasses.field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return str(self._document.get("name", ""))
+
+    @property
+    def title(self) -> str:
+        return str(self._document.get("title", ""))
+
+    def document(self) -> LocDict:
+        """A copy of the resolved, validated document (located data, before expansion)."""
+        return copy_tree(self._document)
+
+    def expanded_document(
+        self,
+        overrides: Overrides = None,
+        *,
+        width: float | Mapping[str, Any] | None = None,
+        input_size: int | tuple[int, int] | list[int] | None = None,
+    ) -> LocDict:
+        """The expanded document (located data), with these overrides and knobs applied first."""
+        doc = self._document
+        edits = override_edits(overrides)
+        if edits:
+            doc = apply_overrides(copy_tree(doc), None, edits)
+            _validate_written(doc, self.source)
+        if width is not None or input_size is not None:
+            doc = self._with_knobs(doc, width, input_size)
+        return expand(doc, self.budget)
+
+    def expand(
+        self,
+        overrides: Overrides = None,
+        *,
+        width: float | Mapping[str, Any] | None = None,
+        input_size: int | tuple[int, int] | list[int] | None = None,
+    ) -> Spec:
+        """The expanded, validated :class:`Spec`.
+
+        ``overrides`` are applied after the resolved ones (same shapes as :func:`load`'s);
+        ``width`` is a width multiplier (or a mapping with ``multiplier``, ``divisor``,
+        ``min_filters``) and ``input_size`` the input's height and width (an int or
+        ``(h, w)``; the channels stay).  Only what these change is validated again.
+        Raises :class:`SpecError`."""
+        doc = self.expanded_document(overrides, width=width, input_size=input_size)
+        spec = validate(Spec, doc, doc.loc or Loc(self.source, 1, 1), {"templates": set()})
+        assert spec is not None  # partial=False: a problem raises
+        return spec
+
+    def _with_knobs(self, doc: LocDict, width: Any, input_size: Any) -> LocDict:
+        """The document with the knobs' values in place (a new top level; nothing below it is copied)."""
+        knobs = LocDict(loc=Loc("<knobs>", 1, 1))
+        if width is not None:
+            loc = Loc("<width>", 1, 1)
+            written = doc.get("width") if isinstance(doc.get("width"), LocDict) else LocDict()
+            settings = LocDict(written, loc=loc)
+            settings.key_locs, settings.value_locs = dict(written.key_locs), dict(written.value_locs)
+            for key, value in (dict(width) if isinstance(width, Mapping) else {"multiplier": width}).items():
+                settings.set(key, located(value, loc), loc, loc)
+            knobs.set("width", settings, loc, loc)
+        if input_size is not None:
+            loc = Loc("<input_size>", 1, 1)
+            size = list(input_size) if isinstance(input_size, (list, tuple)) else [input_size, input_size]
+            if len(size) != 2:
+                raise SpecError.at(loc, f"input_size is an int or (height, width), got {len(size)} numbers")
+            written = doc.get("input")
+            channels = written[2] if isinstance(written, list) and len(written) == 3 else 3
+            shape = LocList([*size, channels], loc=loc)
+            shape.item_locs = [loc] * 3
+            knobs.set("input", shape, loc, loc)
+        validate(_Knobs, knobs, knobs.loc)
+        out = LocDict(doc, loc=doc.loc)
+        out.key_locs, out.value_locs = dict(doc.key_locs), dict(doc.value_locs)
+        for key, value in knobs.items():
+            out.set(key, value, knobs.key_locs[key], knobs.value_locs[key])
+        return out
+
+
+def _validate_written(doc: LocDict, source: object) -> None:
+    """Validate the document as written (before expansion: an op's missing arguments may come from defaults)."""
+    fallback = doc.loc or Loc(str(source), 1, 1)
+    templates = set(doc.get("templates") or {}) if isinstance(doc.get("templates"), dict) else set()
+    validate(Spec, doc, fallback, {"templates": templates}, partial=True)
+
+
+def resolve(source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None) -> Resolved:
+    """Read a spec (a path, a shipped name or a :class:`SpecText`) with its ``extends`` chain, apply
+    ``overrides`` and validate the result once. Raises :class:`SpecError`."""
+    budget = dataclasses.replace(budget) if budget is not None else Budget()
+    edits = override_edits(overrides)
+    doc = apply_overrides(read(source, budget), None, edits)
+    _validate_written(doc, source)
+    return Resolved(str(source), budget, doc)
 
 
 def resolved_document(
     source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None
 ) -> LocDict:
     """The merged spec (extends and overrides applied), validated, before expansion."""
-    budget = budget or Budget()
-    doc = read(source, budget)
-    doc = apply_overrides(doc, None, _edits(overrides))
-    fallback = doc.loc or Loc(str(source), 1, 1)
-    templates = set(doc.get("templates") or {}) if isinstance(doc.get("templates"), dict) else set()
-    validate(Spec, doc, fallback, {"templates": templates}, partial=True)
-    return doc
+    return resolve(source, overrides, budget).document()
 
 
 def expanded_document(
     source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None
 ) -> LocDict:
-    budget = budget or Budget()
-    return expand(resolved_document(source, overrides, budget), budget)
+    return resolve(source, overrides, budget).expanded_document()
 
 
 def load(source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None) -> Spec:
     """Load a spec (a path or a shipped name), fully resolved and validated.
 
-    ``overrides`` are applied after the file's own: a mapping ``{path: value}``
-    or ``--set`` strings ``"path=value"``.  Raises :class:`SpecError`.
-    """
-    doc = expanded_document(source, overrides, budget)
-    spec = validate(Spec, doc, doc.loc or Loc(str(source), 1, 1), {"templates": set()})
-    assert spec is not None
-    return spec
+    ``overrides`` are applied after the file's own, in one of two shapes: a mapping
+    ``{"inception_4c.n3x3": 320}`` (values as Python data), or a list or tuple of
+    ``--set`` strings ``["inception_4c.n3x3=320"]`` (values read as YAML).  Anything
+    else — a bare string included — is a :class:`SpecError` located at ``<overrides>``.
+    To expand one spec many ways, :func:`resolve` it once and call
+    :meth:`Resolved.expand`.  Raises :class:`SpecError`."""
+    return resolve(source, overrides, budget).expand()
 
 
 class _Flow(dict):
@@ -80,6 +214,8 @@ def _flow_ops(value: Any) -> Any:
     if isinstance(value, dict):
         if len(value) == 1 and next(iter(value)) in USER_OPS and isinstance(next(iter(value.values())), dict):
             kind, args = next(iter(value.items()))
+            if args.get("norm") == "none":  # batch-norm settings without batch norm do nothing: not shown
+                args = {k: v for k, v in args.items() if k != "bn"}
             return {kind: _Flow(args)}
         return {k: _flow_ops(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -14,7 +14,9 @@ An override addresses a place by names, never by list positions:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +66,17 @@ class SpecText:
     """A spec's text read from elsewhere than its file (the file at a git revision, for ``diff``).
 
     ``path`` is the file it is a version of: relative ``extends`` resolve next to it.
-    ``display`` names it in messages (``specs/googlenet.yaml@HEAD``)."""
+    ``display`` names it in messages (``specs/googlenet.yaml@HEAD``).  ``sibling``, when
+    given, reads another file of the same version (a relative ``extends`` parent at the same
+    git revision): it returns the parent's :class:`SpecText`, or None when that version has
+    no such file; without it, relative parents are read from disk."""
 
     text: str
     path: Path
     display: str
+    sibling: Callable[[Path], SpecText | None] | None = field(default=None, compare=False, repr=False)
+    #: Where the version comes from, for messages (``revision HEAD``).
+    origin: str = ""
 
     def __str__(self) -> str:
         return self.display
@@ -97,10 +105,11 @@ def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tu
         loc = doc.value_loc("extends") or root_loc
         if not isinstance(parent_name, str):
             raise SpecError.at(loc, "`extends` is a shipped spec name or a relative path")
-        parent = _parent_path(parent_name, path, loc, budget)
+        parent = _parent(parent_name, source, path, loc, budget)
+        parent_real = (parent.path if isinstance(parent, SpecText) else parent).resolve()
         chain = (*_chain, real)
-        if parent.resolve() in chain:
-            names = " → ".join(p.name for p in (*chain, parent.resolve()))
+        if parent_real in chain:
+            names = " → ".join(p.name for p in (*chain, parent_real))
             raise SpecError.at(loc, f"`extends` cycle: {names}")
         if len(chain) > budget.max_extends_depth:
             raise SpecError.at(loc, f"`extends` chain longer than {budget.max_extends_depth}")
@@ -110,6 +119,10 @@ def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tu
             if key not in ("extends", "overrides"):
                 own.set(key, value, doc.key_locs.get(key), doc.value_locs.get(key))
         overrides = doc.get("overrides")
+        if "title" not in own:
+            # The parent's title would present the variant as the parent (`render`'s header, the docs).
+            label = own["name"] if isinstance(own.get("name"), str) else path.stem
+            own.set("title", f"{label} — extends {parent_name}", None, loc)
         doc = merge(base, own)
         if overrides is not None:
             doc["overrides"] = overrides
@@ -125,8 +138,31 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _parent(name: str, source: str | Path | SpecText, child: Path, loc: Loc, budget: Budget) -> Path | SpecText:
+    """The file a spec ``extends``: a shipped spec, a file next to the child, or — for a child read
+    at a git revision — the file next to it at that same revision."""
+    if isinstance(source, SpecText) and source.sibling is not None and _is_relative(name):
+        # Lexically, inside the repository as it was: the working tree's files and links do not count.
+        folder = posixpath.normpath(child.parent.as_posix())
+        target = posixpath.normpath(posixpath.join(folder, name))
+        if not budget.allow_outside_extends and not target.startswith(folder.rstrip("/") + "/"):
+            raise SpecError.at(
+                loc, f"`extends: {name}` leaves the spec's directory", "pass --allow-outside-extends to permit it"
+            )
+        parent = source.sibling(Path(target))
+        if parent is None:
+            where = f" at {source.origin}" if source.origin else ""
+            raise SpecError.at(loc, f"`extends`: no file {name} next to {child.name}{where}")
+        return parent
+    return _parent_path(name, child, loc, budget)
+
+
+def _is_relative(name: str) -> bool:
+    return name.endswith(".yaml") or "/" in name and not name.startswith("examples/")
+
+
 def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
-    if name.endswith(".yaml") or "/" in name and not name.startswith("examples/"):
+    if _is_relative(name):
         candidate = child.parent / name
         # The directory check comes first, so a spec cannot probe which files exist elsewhere.
         base = child.parent.resolve()

@@ -12,7 +12,7 @@ from typing import Any
 from inceptionspec.lang.models import Spec
 from inceptionspec.ops import USER_OPS
 
-SCHEMA_ID = "https://inceptionspec.dev/schema/v1.json"
+SCHEMA_ID = "urn:inceptionspec:schema:v1"  # an identifier, not a location: the file ships with the package
 
 
 def schema() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from inceptionspec.core.errors import Collector, Diagnostic, Loc, SpecError, did_you_mean
 from inceptionspec.lang.loader import YAML11_BOOLS, LocDict, LocList
+from inceptionspec.lang.node import quote_key
 from inceptionspec.ops import USER_OPS
 
 M = TypeVar("M", bound=BaseModel)
@@ -98,7 +99,7 @@ def _message(err: dict[str, Any]) -> tuple[str, str | None]:
         field = err["loc"][-1] if err["loc"] else "?"
         return f"missing required key `{field}`", None
     if kind == "extra_forbidden":
-        return f"unknown key `{err['loc'][-1]}`", None
+        return f"unknown key {quote_key(err['loc'][-1])}", None
     if kind == "literal_error":
         raw = [e.strip() for e in err["ctx"]["expected"].replace(" or ", ",").split(",")]
         expected = [e.strip(" '") for e in raw]

@@ -77,6 +77,8 @@ class Op(Node):
     summary: ClassVar[str] = ""
     #: Ops users cannot write (merges are made by blocks).
     internal: ClassVar[bool] = False
+    #: Arguments the width multiplier scales (`width:`), e.g. a conv's ``filters``.
+    width_scaled: ClassVar[tuple[str, ...]] = ()
 
     name: str | None = Field(None, description="Layer name; generated from the op kind when omitted.")
 

@@ -38,8 +38,10 @@ class BatchNorm(Op):
     kind: ClassVar[str] = "bn"
     summary: ClassVar[str] = "Batch normalisation over the channel axis."
 
-    epsilon: Annotated[float, Field(gt=0, le=1)] | ParamRef = 1e-3
-    momentum: Annotated[float, Field(ge=0, le=1)] | ParamRef = 0.99
+    epsilon: Annotated[float, Field(gt=0, le=1)] | ParamRef = Field(1e-3, description="Added to the variance.")
+    momentum: Annotated[float, Field(ge=0, le=1)] | ParamRef = Field(
+        0.99, description="Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %)."
+    )
     scale: bool | ParamRef = Field(True, description="Learn gamma (Keras `scale`).")
     center: bool | ParamRef = Field(True, description="Learn beta (Keras `center`).")
 
@@ -53,7 +55,7 @@ class Act(Op):
     shorthand: ClassVar[str | None] = "fn"
     summary: ClassVar[str] = "An activation function on its own."
 
-    fn: Activation = "relu"
+    fn: Activation = Field("relu", description="The activation function.")
 
     def describe(self) -> str:
         return str(self.fn)
@@ -62,28 +64,33 @@ class Act(Op):
 class BNSettings(Node):
     """Batch-norm settings inside a conv (`conv: {norm: bn, bn: {...}}`)."""
 
-    epsilon: Annotated[float, Field(gt=0, le=1)] | ParamRef = 1e-3
-    momentum: Annotated[float, Field(ge=0, le=1)] | ParamRef = 0.99
-    scale: bool | ParamRef = True
-    center: bool | ParamRef = True
+    epsilon: Annotated[float, Field(gt=0, le=1)] | ParamRef = Field(1e-3, description="Added to the variance.")
+    momentum: Annotated[float, Field(ge=0, le=1)] | ParamRef = Field(
+        0.99, description="Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %)."
+    )
+    scale: bool | ParamRef = Field(True, description="Learn gamma (Keras `scale`).")
+    center: bool | ParamRef = Field(True, description="Learn beta (Keras `center`).")
 
 
 class Conv(Op):
     kind: ClassVar[str] = "conv"
     summary: ClassVar[str] = "2-D convolution, optionally followed by batch norm and an activation."
+    width_scaled: ClassVar[tuple[str, ...]] = ("filters",)
 
     filters: Filters = Field(description="Output channels (scaled by the width multiplier).")
     kernel: Kernel = Field(description="Kernel size: an int, or [h, w] for 1×7 / 7×1.")
-    strides: Kernel = 1
-    dilation: Kernel = 1
+    strides: Kernel = Field(1, description="Stride: an int, or [h, w].")
+    dilation: Kernel = Field(1, description="Dilation rate: an int, or [h, w] (not together with strides > 1).")
     padding: Padding = Field(
         "valid",
         description="`same` (Keras), `valid`, or explicit symmetric amounts: an int or [h, w] (Caffe/PyTorch).",
     )
-    bias: bool | ParamRef = True
+    bias: bool | ParamRef = Field(True, description="Whether the conv has a bias (usually false before batch norm).")
     norm: Norm = Field("none", description="`bn` adds batch normalisation.")
-    bn: BNSettings = Field(default_factory=BNSettings)
-    activation: Activation = "none"
+    bn: BNSettings = Field(default_factory=BNSettings, description="Batch-norm settings when `norm: bn`.")
+    activation: Activation = Field(
+        "none", description="Applied after the conv (and its batch norm, with `order: norm_act`)."
+    )
     order: Literal["norm_act", "act_norm"] | ParamRef = Field(
         "norm_act", description="`norm_act`: conv → BN → act (usual); `act_norm`: conv → act → BN."
     )
@@ -130,7 +137,7 @@ class Conv(Op):
 class _Pool(Op):
     size: Kernel = Field(description="Window size: an int or [h, w].")
     strides: Kernel | None = Field(None, description="Defaults to the window size (as Keras).")
-    padding: Padding = "valid"
+    padding: Padding = Field("valid", description="`same`, `valid`, or explicit symmetric amounts: an int or [h, w].")
     ceil: bool | ParamRef = Field(False, description="Round the output size up, as Caffe and PyTorch's ceil_mode.")
 
     def effective_strides(self) -> Any:
@@ -177,7 +184,7 @@ class AdaptiveAvgPool(Op):
     shorthand: ClassVar[str | None] = "size"
     summary: ClassVar[str] = "Average pooling to a fixed output size, as PyTorch's AdaptiveAvgPool2d."
 
-    size: Kernel
+    size: Kernel = Field(description="The output size: an int or [h, w].")
 
     def infer(self, inputs: list[Shape]) -> Shape:
         h, w, c = _spatial(self, inputs)
@@ -198,7 +205,7 @@ class AdaptiveAvgPool(Op):
 
 
 class _GlobalPool(Op):
-    keepdims: bool | ParamRef = False
+    keepdims: bool | ParamRef = Field(False, description="Keep a 1×1×C map instead of a vector of C.")
 
     def infer(self, inputs: list[Shape]) -> Shape:
         h, w, c = _spatial(self, inputs)
@@ -225,7 +232,7 @@ class LRN(Op):
 
     size: Annotated[int, Field(ge=1, le=99)] | ParamRef = Field(5, description="Channels in the window (odd).")
     alpha: Annotated[float, Field(gt=0)] | ParamRef = Field(1e-4, description="Caffe's alpha (divided by size).")
-    beta: Annotated[float, Field(gt=0)] | ParamRef = 0.75
+    beta: Annotated[float, Field(gt=0)] | ParamRef = Field(0.75, description="The exponent.")
     bias: Annotated[float, Field(gt=0)] | ParamRef = Field(1.0, description="Caffe's k.")
 
     def infer(self, inputs: list[Shape]) -> Shape:
@@ -240,7 +247,7 @@ class Dropout(Op):
     shorthand: ClassVar[str | None] = "rate"
     summary: ClassVar[str] = "Dropout with the given drop rate (0.4 drops 40%)."
 
-    rate: Prob | ParamRef
+    rate: Prob | ParamRef = Field(description="The fraction of units dropped in training.")
 
 
 class Flatten(Op):
@@ -261,9 +268,9 @@ class Dense(Op):
     shorthand: ClassVar[str | None] = "units"
     summary: ClassVar[str] = "A fully connected layer on a flat vector."
 
-    units: PosInt | ParamRef
-    bias: bool | ParamRef = True
-    activation: Activation = "none"
+    units: PosInt | ParamRef = Field(description="Output units; `$classes` for a classifier.")
+    bias: bool | ParamRef = Field(True, description="Whether the layer has a bias.")
+    activation: Activation = Field("none", description="Applied after the layer (`softmax` for a classifier).")
 
     def infer(self, inputs: list[Shape]) -> Shape:
         shape = _single(self, inputs)
