@@ -58,7 +58,7 @@ def test_every_layout_belongs_to_a_shipped_spec_that_declares_it():
     for layout in names.values():
         spec = load(layout.spec)
         assert layout.name in spec.weights.layouts, f"{layout.spec} does not declare {layout.name}"
-        assert layout.bn_epsilon == 0.001 and layout.input  # documented conventions
+        assert layout.bn_epsilon == 0.001 and layout.input and layout.preprocessing  # documented conventions
 
 
 @pytest.mark.parametrize("name", sorted(shipped()))
@@ -261,3 +261,26 @@ def test_a_pth_file_without_torch_exits_with_the_conversion_command(tmp_path, mo
 
 def test_manifests_are_committed_for_every_layout():
     assert {p.stem for p in FIXTURES.glob("*.json")} >= set(layouts())
+
+
+def _per_channel(value: object) -> tuple[float, ...]:
+    return tuple(value) if isinstance(value, list | tuple) else (float(value),) * 3  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", sorted(shipped()))
+def test_a_spec_that_states_its_preprocessing_states_what_its_checkpoints_expect(name):
+    from inceptionspec.lang.models import Spec
+
+    if "preprocessing" not in Spec.model_fields:
+        pytest.skip("the spec language has no `preprocessing:` section yet")
+    spec = load(name)
+    if spec.weights is None or spec.preprocessing is None:
+        return
+    stated = spec.preprocessing
+    for layout in spec.weights.layouts:
+        expected = layouts()[layout].preprocessing
+        assert (getattr(stated, "channels", "rgb"), _per_channel(stated.mean), _per_channel(stated.std)) == (
+            expected.channels,
+            _per_channel(expected.mean),
+            _per_channel(expected.std),
+        ), f"{name}: `preprocessing` says {stated}, but {layout} checkpoints expect {expected} (docs/pretrained.md)"

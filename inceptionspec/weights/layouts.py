@@ -94,6 +94,16 @@ class Target:
     module: str
 
 
+class Preprocessing(BaseModel):
+    """The input the published weights expect, on 0–255 pixels: (x − mean) / std per channel."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channels: str = "rgb"
+    mean: float | tuple[float, float, float]
+    std: float | tuple[float, float, float]
+
+
 class Layout(BaseModel):
     """A checkpoint layout: provenance, conventions and the module → spec path table."""
 
@@ -106,7 +116,8 @@ class Layout(BaseModel):
     model: str = Field(description="The constructor of the model whose state dict this is.")
     checkpoints: list[str] = Field(default_factory=list, description="Published weights with this layout.")
     bn_epsilon: float | None = Field(None, description="The model's BatchNorm2d epsilon (not stored in files).")
-    input: str = Field("", description="The input the published weights expect (preprocessing).")
+    input: str = Field("", description="The input the published weights expect, in words (for the report).")
+    preprocessing: Preprocessing | None = Field(None, description="The same, as numbers.")
     notes: str = ""
     modules: dict[str, ModuleEntry]
     groups: dict[str, dict[str, ModuleEntry]] = Field(default_factory=dict)

@@ -29,6 +29,8 @@ class Unit:
 def weight_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
     """The Keras weights of one primitive layer, in Keras' order, with their shapes."""
     op = layer.op
+    if hasattr(op, "weight_shapes"):  # the ops' own rule, where the IR has it (branch ir-core)
+        return {role: tuple(shape) for role, shape in op.weight_shapes(list(layer.input_shapes), layer.shape).items()}
     if layer.kind == "conv":
         kh, kw = pair(op.kernel)
         filters = int(op.filters)
