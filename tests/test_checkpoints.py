@@ -200,7 +200,7 @@ def test_gamma_other_than_one_into_a_batch_norm_without_scale_names_the_override
     (diag,) = err.value.errors
     assert diag.message.startswith("conv2d_1a_3x3.bn: the checkpoint's `features.0.bn.weight` is not 1")
     assert "(149 layers like this)" in diag.message
-    assert diag.hint == "set `defaults.conv.bn.scale=true` (--set defaults.conv.bn.scale=true)"
+    assert diag.hint == "override `defaults.conv.bn.scale: true` in the spec, or pass --set defaults.conv.bn.scale=true"
     plan, _ = _plan(tmp_path, "timm_inception_v4", "inception_v4", overrides={"defaults.conv.bn.scale": True})
     assert plan.report().values == analyze("inception_v4", overrides={"defaults.conv.bn.scale": True}).total_params
 

@@ -24,7 +24,7 @@ from inceptionspec.lang.library import find, first_line_description
 from inceptionspec.lang.models import Spec
 from inceptionspec.weights.checkpoint import FLOAT_DTYPES, Checkpoint, CheckpointFileError
 from inceptionspec.weights.layouts import BN, MAIN, Layout, Recognition, layouts, recognise
-from inceptionspec.weights.report import LoadReport, Skipped, listing, shown
+from inceptionspec.weights.report import LoadReport, Skipped, shown
 from inceptionspec.weights.units import Unit, flattened_map, units, weight_shapes
 
 #: A tensor the spec has no weight for is dropped when it holds this value, else it is an error.
@@ -172,7 +172,7 @@ class _Issues:
     """Problems found per unit (skippable with partial) and per kind (never skippable)."""
 
     by_unit: dict[str, list[tuple[Layer, str, str | None]]] = field(default_factory=lambda: defaultdict(list))
-    fatal: dict[str, list[tuple[Layer, str, str]]] = field(default_factory=lambda: defaultdict(list))
+    fatal: dict[str, list[tuple[Layer, str, str | None]]] = field(default_factory=lambda: defaultdict(list))
 
 
 def plan_checkpoint(graph: Graph, checkpoint: Checkpoint, layout: str | None = None, partial: bool = False) -> LoadPlan:
@@ -277,8 +277,7 @@ def _pair_unit(
         if role in IDENTITY and np.all(value == IDENTITY[role]):
             absorbed[role] += 1
         else:
-            fix = ADDS_WEIGHT.get((layer.kind, role), f"a {role} on this layer")
-            issues.fatal[f"{layer.kind}.{role}"].append((layer, f"`{shown(key)}`", fix))
+            issues.fatal[f"{layer.kind}.{role}"].append((layer, f"`{shown(key)}`", ADDS_WEIGHT.get((layer.kind, role))))
     return moves
 
 
@@ -316,7 +315,12 @@ def _raise(issues: _Issues, partial: bool, graph: Graph) -> None:
                 f"{layer.name}: the checkpoint's {what} is not {IDENTITY.get(role, 0):g} but the spec's "
                 f"{layer.kind} has no {role} ({count} like this)"
             )
-        diagnostics.append(Diagnostic(_loc(layer, graph), message, f"set `{fix}` (--set {fix})"))
+        if fix is None:
+            hint = f"give the layer a {kind.split('.')[-1]}"
+        else:
+            path, _, value = fix.partition("=")
+            hint = f"override `{path}: {value}` in the spec, or pass --set {fix}"
+        diagnostics.append(Diagnostic(_loc(layer, graph), message, hint))
     if diagnostics:
         raise CheckpointError(diagnostics)
 
@@ -325,4 +329,4 @@ def _loc(layer: Layer, graph: Graph) -> Loc:
     return layer.loc or graph.spec.loc or UNKNOWN_LOC
 
 
-__all__ = ["CheckpointError", "LoadPlan", "Move", "listing", "plan_checkpoint", "source_shape", "to_keras"]
+__all__ = ["CheckpointError", "LoadPlan", "Move", "plan_checkpoint", "source_shape", "to_keras"]
