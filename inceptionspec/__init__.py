@@ -25,6 +25,8 @@ _API = {
     "Resolved": "lang.pipeline",
     "build_model": "keras",
     "compile_for_training": "keras",
+    "inference_model": "keras",
+    "targets": "keras",
     "transfer_weights": "keras",
     "CUSTOM_OBJECTS": "keras",
     "load_checkpoint": "keras.checkpoint",
@@ -43,9 +45,11 @@ __all__ = [
     "compile_for_training",
     "diff",
     "dump",
+    "inference_model",
     "load",
     "load_checkpoint",
     "resolve",
+    "targets",
     "transfer_weights",
 ]
 

@@ -126,3 +126,12 @@ def test_every_layer_of_every_shipped_spec_has_a_reversible_backend_name(name):
         # PyTorch rejects "." in parameter and module names, Keras rejects "/".
         assert "." not in backend and "/" not in backend
         assert all(is_name(part) for part in backend.split(BACKEND_SEP)), layer.name
+
+
+def test_every_subpackage_is_packaged():
+    """A non-editable install ships only the packages pyproject.toml lists."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert on_disk - listed == set()

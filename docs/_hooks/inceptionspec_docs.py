@@ -75,7 +75,22 @@ SECTIONS: list[tuple[str, str, str, list[str]]] = [
         ["InlineBlock", "SequenceBlock", "BranchBody", "ResidualMerge", "ResidualArgs", "TemplateCall", "Template"],
     ),
     ("Heads", "heads", "", ["Head"]),
-    ("Training", "training", "", ["Training", "Optimizer"]),
+    (
+        "Training",
+        "training",
+        "Used by `inceptionspec train` ([the tutorial](../tutorials/training.md)) and `compile_for_training`.",
+        [
+            "Training",
+            "Optimizer",
+            "ConstantSchedule",
+            "StepSchedule",
+            "ExponentialSchedule",
+            "CosineSchedule",
+            "Augmentation",
+            "RandomResizedCrop",
+            "Preprocessing",
+        ],
+    ),
     ("Other settings", "other", "", ["References", "Width", "Defaults"]),
 ]
 

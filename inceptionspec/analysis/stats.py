@@ -93,6 +93,12 @@ class Analysis:
             "layers": [layer(s) for s in self.layers],
         }
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary table and the interactive picture."""
+        from inceptionspec.render.notebook import analysis_html
+
+        return analysis_html(self)
+
     def block(self, name: str) -> BlockStats:
         for b in self.blocks:
             if b.name == name:

@@ -18,6 +18,7 @@ import click
 
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import SpecError, UsageError
+from inceptionspec.data.errors import DataError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,7 +53,7 @@ def _guard(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except SpecError as err:
+        except (SpecError, DataError) as err:
             _stderr(err.format())
             sys.exit(EXIT_INVALID)
         except UsageError as err:
@@ -108,4 +109,4 @@ def main() -> None:
 
 
 # The commands register themselves on `main`.
-from inceptionspec.cli import build, compare, draw, specs, summary  # noqa: E402, F401
+from inceptionspec.cli import build, compare, draw, evaluate, explore, specs, summary, train  # noqa: E402, F401

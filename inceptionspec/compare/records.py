@@ -169,6 +169,12 @@ class Diff:
     def identical(self) -> bool:
         return not self.changes
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the blocks that differ and the side-by-side picture."""
+        from inceptionspec.render.notebook import diff_html
+
+        return diff_html(self)
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON shape ``diff --format json`` prints (docs/diff.md)."""
         return {

@@ -23,6 +23,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # the user's choice wins
 # ruff: isort: split
 
 from inceptionspec.keras.build import BuildError, build_model, check, compile_graph
+from inceptionspec.keras.inference import inference_model, targets, training_only_heads
 from inceptionspec.keras.layers import CUSTOM_OBJECTS, PACKAGE
 from inceptionspec.keras.training import compile_for_training
 from inceptionspec.keras.weights import (
@@ -44,6 +45,9 @@ __all__ = [
     "check",
     "compile_for_training",
     "compile_graph",
+    "inference_model",
     "load_weights_source",
+    "targets",
+    "training_only_heads",
     "transfer_weights",
 ]

@@ -8,7 +8,10 @@ import keras
 
 from inceptionspec.analysis import Analysis, analyze_graph
 from inceptionspec.core.budget import Budget
+from inceptionspec.core.names import backend_name
 from inceptionspec.ir import INPUT, Graph, lower
+from inceptionspec.ir.graph import Output
+from inceptionspec.keras.layers import TrainingOnly
 from inceptionspec.keras.lower import LOWERINGS, Context
 from inceptionspec.lang.models import Spec
 
@@ -31,10 +34,20 @@ def compile_graph(graph: Graph, seed: int = 0, analysis: Analysis | None = None)
         if lowering is None:
             raise BuildError(f"{layer.name}: no Keras lowering for op `{layer.kind}`")
         tensors[layer.name] = lowering(layer.op, layer, [tensors[i] for i in layer.inputs], ctx)
-    outputs = {o.name: tensors[o.layer] for o in graph.outputs}
+    outputs = {o.name: _mark(o, tensors[o.layer], tensors) for o in graph.outputs}
     model = keras.Model(inputs, outputs, name=graph.name)
     check(model, graph, ctx, analysis)
     return model
+
+
+def _mark(output: Output, tensor: Any, taken: dict[str, Any]) -> Any:
+    """A training-only head's output passes through a :class:`TrainingOnly` layer named after the head."""
+    if not output.training_only:
+        return tensor
+    name = backend_name(output.name)
+    if output.name in taken:  # a stage layer named like the head: Keras needs unique names
+        raise BuildError(f"head `{output.name}` has the name of a layer; rename one of them")
+    return TrainingOnly(name=name)(tensor)
 
 
 def check(model: keras.Model, graph: Graph, ctx: Context, analysis: Analysis) -> None:

@@ -167,7 +167,28 @@ class AdaptiveAveragePooling2D(keras.layers.Layer):
         return {**super().get_config(), "output_size": list(self.output_size)}
 
 
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TrainingOnly(keras.layers.Layer):
+    """Marks the output of a training-only (auxiliary) head; passes its input through.
+
+    The mark travels with the model into a ``.keras`` file, so
+    :func:`inceptionspec.inference_model` can drop those heads from any model, built or loaded."""
+
+    def call(self, x: Any) -> Any:
+        return x
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        return input_shape
+
+
 CUSTOM_OBJECTS = {
     cls.__name__: cls
-    for cls in (LocalResponseNorm, ScaledResidualAdd, ConstantPad2D, PaddedAveragePooling2D, AdaptiveAveragePooling2D)
+    for cls in (
+        LocalResponseNorm,
+        ScaledResidualAdd,
+        ConstantPad2D,
+        PaddedAveragePooling2D,
+        AdaptiveAveragePooling2D,
+        TrainingOnly,
+    )
 }

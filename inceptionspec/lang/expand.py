@@ -14,6 +14,7 @@ from typing import Any
 
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Collector, Loc, SpecError, did_you_mean
+from inceptionspec.lang.depth import scale_repeat
 from inceptionspec.lang.loader import LocDict, LocList
 from inceptionspec.lang.node import quote_key
 from inceptionspec.lang.resolve import scope_names
@@ -46,11 +47,22 @@ class Expander:
         self.multiplier = float(width.get("multiplier", 1.0))
         self.divisor = int(width.get("divisor", 1))
         self.min_filters = int(width.get("min_filters", 1))
+        self.depth_multiplier = float((doc.get("depth") or {}).get("multiplier", 1.0))
         self.layers = 0
         self.globals: Env = {"classes": (doc.get("classes", 1000), doc.value_loc("classes"))}
         self._sizes: dict[str, int] = {}  # layers of each template's body, once counted
         self._cut = False  # the count under way stopped at a cycle or at the depth limit
         self.depth = 0  # blocks being expanded, one inside the other
+
+    def _copies(self, body: Any) -> int:
+        """How many copies a block unrolls: its ``repeat``, scaled by ``depth`` when it has one."""
+        if "repeat" not in body:
+            return 1
+        return scale_repeat(body["repeat"], self.depth_multiplier)
+
+    @property
+    def _scaled(self) -> str:
+        return f" (`depth.multiplier` {self.depth_multiplier:g} applied)" if self.depth_multiplier != 1.0 else ""
 
     # --- the size, before anything is expanded ---------------------------------------
     def check_size(self) -> None:
@@ -109,10 +121,10 @@ class Expander:
         repeat = body.get("repeat", 1)
         if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
             repeat = 1
-        elif repeat > self.budget.max_repeat:
+        elif (repeat := self._copies(body)) > self.budget.max_repeat:
             self.errors.add(
                 (body.value_loc("repeat") if isinstance(body, LocDict) else None) or item.loc or Loc("<spec>", 1, 1),
-                f"repeat {repeat} is more than the limit of {self.budget.max_repeat}",
+                f"repeat {repeat}{self._scaled} is more than the limit of {self.budget.max_repeat}",
             )
             repeat = 1
         return repeat * max(1, self._size_body(body, stack, depth + 1))
@@ -200,8 +212,9 @@ class Expander:
                     h.set(key, head[key], head.key_locs.get(key), head.value_locs.get(key))
             heads.set(name, h, doc["heads"].key_locs.get(name), head.loc)
         out.set("heads", heads, doc.key_locs.get("heads"), doc.value_locs.get("heads"))
-        if doc.get("training") is not None:
-            out.set("training", doc["training"], doc.key_locs.get("training"), doc.value_locs.get("training"))
+        for key in ("training", "preprocessing"):
+            if doc.get(key) is not None:
+                out.set(key, doc[key], doc.key_locs.get(key), doc.value_locs.get(key))
         self.errors.raise_if_any()
         return out
 
@@ -224,15 +237,16 @@ class Expander:
                 out.item_locs.append(loc)
                 self.layers += 1
             else:
-                repeat = body.get("repeat", 1)
+                written = body.get("repeat", 1)
+                repeat = self._copies(body)
                 if repeat > self.budget.max_repeat:
                     self.errors.add(
                         _at(body.value_loc("repeat"), via),
-                        f"repeat {repeat} is more than the limit of {self.budget.max_repeat}",
+                        f"repeat {repeat}{self._scaled} is more than the limit of {self.budget.max_repeat}",
                     )
                     continue
                 for copy in range(1, repeat + 1):
-                    name = key if repeat == 1 else f"{key}_{copy}"
+                    name = key if written == repeat == 1 else f"{key}_{copy}"
                     self._unique(name, loc, used)
                     block = self.block(name, body, chain, env, via, loc, stack)
                     if block is not None:

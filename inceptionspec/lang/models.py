@@ -30,8 +30,10 @@ from pydantic.json_schema import GetJsonSchemaHandler, JsonSchemaValue
 from pydantic_core import core_schema
 
 from inceptionspec.core.errors import did_you_mean, one_of
+from inceptionspec.lang.depth import Depth
 from inceptionspec.lang.node import Node, quote_key
 from inceptionspec.lang.pretrained import PretrainedWeights
+from inceptionspec.lang.training import Augmentation, ConstantSchedule, Preprocessing, Schedule
 from inceptionspec.ops import USER_OPS, Activation, ParamRef, PosInt, Size
 
 NAME_PATTERN = r"^[A-Za-z0-9_]+$"
@@ -364,6 +366,16 @@ class Training(Node):
     metrics: list[Literal["accuracy", "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy"]] = Field(
         default_factory=lambda: ["accuracy"], description="Metrics reported for every output."
     )
+    # `inceptionspec train` (inceptionspec/lang/training.py)
+    schedule: Schedule = Field(
+        default_factory=lambda: ConstantSchedule(kind="constant"),
+        description="How the learning rate changes over the epochs.",
+    )
+    epochs: PosInt = Field(10, description="Epochs `inceptionspec train` runs (`--epochs` wins).")
+    batch_size: Annotated[int, Field(ge=1, le=65_536)] = Field(
+        32, description="Images per step, over all devices (`--batch-size` wins)."
+    )
+    augmentation: Augmentation | None = Field(None, description="Random changes to training images.")
 
 
 class References(Node):
@@ -412,6 +424,7 @@ class Spec(Node):
     )
     classes: PosInt = Field(1000, description="Number of classes; `$classes` in any op.")
     width: Width | None = Field(None, description="Width scaling of every conv's `filters`.")
+    depth: Depth | None = Field(None, description="Depth scaling of every `repeat`.")
     defaults: Defaults | None = Field(None, description="Default arguments per op kind, for the whole network.")
     templates: dict[Name, Template] = Field(
         default_factory=dict, description="Named, parameterised blocks, called from `stages`, branches and heads."
@@ -424,11 +437,21 @@ class Spec(Node):
         description="The outputs: `main` and auxiliary heads. Without heads, the end of `stages` is the output.",
     )
     training: Training | None = Field(
-        None, description="Optimizer, loss and metrics, used by `build --compile` and `compile_for_training`."
+        None,
+        description="Optimizer, schedule, loss, augmentation, epochs and batch size: `train`, `compile_for_training`.",
+    )
+    preprocessing: Preprocessing | None = Field(
+        None, description="How image pixels become the input (default: scaled to 0–1); train, evaluate, predict."
     )
     weights: PretrainedWeights | None = Field(
         None, description="Pretrained checkpoints that map onto this spec (`--weights-from`)."
     )
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the summary table and the interactive picture (static analysis, no TensorFlow)."""
+        from inceptionspec.render.notebook import spec_html
+
+        return spec_html(self)
 
     @model_validator(mode="after")
     def _complete(self) -> Spec:

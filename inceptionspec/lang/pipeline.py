@@ -24,6 +24,7 @@ from pydantic import Field
 
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Loc, SpecError
+from inceptionspec.lang.depth import Depth
 from inceptionspec.lang.expand import expand
 from inceptionspec.lang.loader import LocDict, LocList, copy_tree, located, to_plain
 from inceptionspec.lang.models import Spec, Width
@@ -66,6 +67,7 @@ class _Knobs(Node):
     """The scaling knobs of :meth:`Resolved.expand`, validated on their own."""
 
     width: Width | None = None
+    depth: Depth | None = None
     input: Annotated[list[Size], Field(min_length=3, max_length=3)] | None = None
 
 
@@ -98,6 +100,7 @@ class Resolved:
         *,
         width: float | Mapping[str, Any] | None = None,
         input_size: int | tuple[int, int] | list[int] | None = None,
+        depth: float | None = None,
     ) -> LocDict:
         """The expanded document (located data), with these overrides and knobs applied first."""
         doc = self._document
@@ -105,8 +108,8 @@ class Resolved:
         if edits:
             doc = apply_overrides(copy_tree(doc), None, edits)
             _validate_written(doc, self.source)
-        if width is not None or input_size is not None:
-            doc = self._with_knobs(doc, width, input_size)
+        if width is not None or input_size is not None or depth is not None:
+            doc = self._with_knobs(doc, width, input_size, depth)
         return expand(doc, self.budget)
 
     def expand(
@@ -115,20 +118,22 @@ class Resolved:
         *,
         width: float | Mapping[str, Any] | None = None,
         input_size: int | tuple[int, int] | list[int] | None = None,
+        depth: float | None = None,
     ) -> Spec:
         """The expanded, validated :class:`Spec`.
 
         ``overrides`` are applied after the resolved ones (same shapes as :func:`load`'s);
         ``width`` is a width multiplier (or a mapping with ``multiplier``, ``divisor``,
         ``min_filters``) and ``input_size`` the input's height and width (an int or
-        ``(h, w)``; the channels stay).  Only what these change is validated again.
+        ``(h, w)``; the channels stay); ``depth`` a depth multiplier (every ``repeat``
+        scaled, rounded up).  Only what these change is validated again.
         Raises :class:`SpecError`."""
-        doc = self.expanded_document(overrides, width=width, input_size=input_size)
+        doc = self.expanded_document(overrides, width=width, input_size=input_size, depth=depth)
         spec = validate(Spec, doc, doc.loc or Loc(self.source, 1, 1), {"templates": set()})
         assert spec is not None  # partial=False: a problem raises
         return spec
 
-    def _with_knobs(self, doc: LocDict, width: Any, input_size: Any) -> LocDict:
+    def _with_knobs(self, doc: LocDict, width: Any, input_size: Any, depth: Any = None) -> LocDict:
         """The document with the knobs' values in place (a new top level; nothing below it is copied)."""
         knobs = LocDict(loc=Loc("<knobs>", 1, 1))
         if width is not None:
@@ -139,6 +144,11 @@ class Resolved:
             for key, value in (dict(width) if isinstance(width, Mapping) else {"multiplier": width}).items():
                 settings.set(key, located(value, loc), loc, loc)
             knobs.set("width", settings, loc, loc)
+        if depth is not None:
+            loc = Loc("<depth>", 1, 1)
+            settings = LocDict(loc=loc)
+            settings.set("multiplier", located(depth, loc), loc, loc)
+            knobs.set("depth", settings, loc, loc)
         if input_size is not None:
             loc = Loc("<input_size>", 1, 1)
             size = list(input_size) if isinstance(input_size, (list, tuple)) else [input_size, input_size]
@@ -226,7 +236,7 @@ def _flow_ops(value: Any) -> Any:
 def dump(spec: Spec) -> str:
     """The spec as YAML (``inceptionspec expand`` prints this): one line per op."""
     data = spec.model_dump(mode="json", by_alias=True, exclude_none=True, exclude_defaults=False)
-    for key in ("templates", "extends", "overrides", "defaults", "width"):
+    for key in ("templates", "extends", "overrides", "defaults", "width", "depth"):
         data.pop(key, None)
     return yaml.dump(
         _flow_ops(to_plain(data)),

@@ -36,11 +36,13 @@ TOP_KEYS = (
     "input",
     "classes",
     "width",
+    "depth",
     "defaults",
     "templates",
     "stages",
     "heads",
     "training",
+    "preprocessing",
     "weights",
 )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
 from inceptionspec.analysis import Analysis, LayerStats
@@ -111,8 +112,9 @@ def group_title(names: list[str]) -> str:
 
 
 class _Builder:
-    def __init__(self, analysis: Analysis, depth: str, collapse: bool) -> None:
+    def __init__(self, analysis: Analysis, depth: str, collapse: bool, apart: Collection[str] = ()) -> None:
         self.a = analysis
+        self.apart = frozenset(apart)
         self.graph = analysis.graph
         self.spec = analysis.graph.spec
         self.depth = depth
@@ -261,7 +263,7 @@ class _Builder:
             if isinstance(item, dict):
                 ((name, _),) = item.items()
                 block = self.graph_blocks[name]
-                sig = (block.kind, _signature(self.a, block)) if self.collapse else None
+                sig = (block.kind, _signature(self.a, block)) if self.collapse and name not in self.apart else None
                 if sig is not None and sig == last_sig:
                     out[-1][1].append(name)
                     continue
@@ -366,8 +368,11 @@ def _place(d: Diagram) -> None:
     d.height = bottom + MARGIN
 
 
-def layout(analysis: Analysis, depth: str = "layer", collapse_repeats: bool = True) -> Diagram:
-    """The placed drawing tree of an analysed spec (what every format is made from)."""
+def layout(
+    analysis: Analysis, depth: str = "layer", collapse_repeats: bool = True, apart: Collection[str] = ()
+) -> Diagram:
+    """The placed drawing tree of an analysed spec (what every format is made from); blocks named in
+    ``apart`` are never collapsed into a run of copies (a diff picture keeps changed blocks apart)."""
     if depth not in DEPTHS:
         raise ValueError(f"depth must be one of {', '.join(DEPTHS)}, not {depth!r}")
-    return _Builder(analysis, depth, collapse_repeats).build()
+    return _Builder(analysis, depth, collapse_repeats, apart).build()

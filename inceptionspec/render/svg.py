@@ -59,6 +59,11 @@ text{{font-family:{FONT};font-size:{FONT_SIZE}px;fill:#1f2933}}
 """
 
 
+def _marked(box: Box) -> str:
+    """A box's extra classes (set by the code, never from a spec), after a space."""
+    return f" {escape(box.mark)}" if box.mark else ""
+
+
 def _n(v: float) -> str:
     return f"{v:.1f}".rstrip("0").rstrip(".")
 
@@ -99,7 +104,7 @@ class _Svg:
             self.frame(b)
 
     def unit(self, u: Unit) -> None:
-        self.add(f'<g class="u" data-id="{escape(u.id)}">')
+        self.add(f'<g class="u{_marked(u)}" data-id="{escape(u.id)}">')
         self.title(u.tip)
         r = 11 if u.style == "io" else 4
         self.add(f'<rect class="{u.style}" x="{_n(u.x)}" y="{_n(u.y)}" width="{_n(u.w)}" height="{_n(u.h)}" rx="{r}"/>')
@@ -159,13 +164,13 @@ class _Svg:
                 f'height="{_n(h)}" rx="6" data-ho="{_n(h)}" data-hc="{_n(hc)}"/>'
             )
         self.add(
-            f'<rect class="fr" x="{_n(f.x)}" y="{_n(f.y)}" width="{_n(w)}" height="{_n(h)}" rx="6" '
+            f'<rect class="fr{_marked(f)}" x="{_n(f.x)}" y="{_n(f.y)}" width="{_n(w)}" height="{_n(h)}" rx="6" '
             f'data-ho="{_n(h)}" data-hc="{_n(hc)}"/>'
         )
         r = 6
         x0, y0, x1, y1 = f.x + 0.5, f.y + 0.5, f.x + w - 0.5, f.y + TITLE_H
         self.add(
-            f'<g class="ttl" data-id="{escape(f.id)}">'
+            f'<g class="ttl{_marked(f)}" data-id="{escape(f.id)}">'
             f'<path class="tb" d="M{_n(x0)} {_n(y1)}V{_n(y0 + r)}Q{_n(x0)} {_n(y0)} {_n(x0 + r)} {_n(y0)}'
             f'H{_n(x1 - r)}Q{_n(x1)} {_n(y0)} {_n(x1)} {_n(y0 + r)}V{_n(y1)}Z"/>'
         )

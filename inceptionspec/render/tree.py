@@ -60,6 +60,8 @@ class Box:
     x: float = 0.0
     y: float = 0.0
     shape: tuple[int, ...] = ()
+    #: Extra CSS classes of the box (a diff picture marks added, removed and changed boxes).
+    mark: str = ""
 
     def children(self) -> list[Box]:
         return []
