@@ -177,3 +177,22 @@ def test_inception_v3_with_ten_classes_takes_keras_weights_with_partial(tmp_path
     result = run_cli(*args, "--partial", "-o", tmp_path / "b.keras")
     assert result.returncode == 0, result.stderr
     assert "skipped 1 layer (--partial" in result.stderr and "main.predictions" in result.stderr
+
+
+def test_train_takes_weights_from_a_model_of_another_class_count_with_partial(tmp_path):
+    # `train --weights-from` is `build --weights-from`: the same load_into, --partial included.
+    from click.testing import CliRunner
+
+    from inceptionspec.cli import main
+    from inceptionspec.data.shapes import write_shapes
+
+    tiny = ["width.multiplier=0.25", "templates.aux_classifier.fc.units=32"]
+    source = build_model(load("examples/googlenet_cifar", [*tiny, "classes=10"]), seed=3)
+    source.save(tmp_path / "ten.keras")
+    write_shapes(tmp_path / "data", per_class=4, size=36, seed=1)
+    args = ["train", "examples/googlenet_cifar", "--data", tmp_path / "data", "--epochs", 1, "--batch-size", 8]
+    args += [*sum((["--set", s] for s in [*tiny, "classes=4"]), []), "--weights-from", tmp_path / "ten.keras"]
+    # (Without --partial the classifiers refuse, as test_partial_works_for_keras_sources_too shows.)
+    result = CliRunner().invoke(main, [str(a) for a in [*args, "--out", tmp_path / "run", "--partial"]])
+    assert result.exit_code == 0, result.output
+    assert "skipped 3 layers (--partial" in result.output and "main.classifier" in result.output
