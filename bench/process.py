@@ -39,6 +39,9 @@ from typing import Any
 from .common import ROOT, loadavg, log, ratio, summarize
 
 KERAS_IMPORT = "import keras"
+#: The start-up target (issue 12) is `validate SPEC` and `summary SPEC --format json`; the terminal
+#: table adds rich's import, which `summary`'s formatting owns.
+COMMAND_OPTIONS = {"summary": ["--format", "json"]}
 #: Reference processes: the interpreter alone, the package alone (the floor of every CLI run), Keras.
 REFERENCES = {"python -c pass": "pass", "import inceptionspec": "import inceptionspec", KERAS_IMPORT: KERAS_IMPORT}
 
@@ -120,7 +123,7 @@ def build_cases(config: dict[str, Any], pyc_dir: Path) -> list[Case]:
                     if launcher != "module" and spec not in config["script_specs"]:
                         continue
                     key = f"{command} {spec} [{launcher}, {env_name}]"
-                    argv = [*prefix, command, spec]
+                    argv = [*prefix, command, spec, *COMMAND_OPTIONS.get(command, [])]
                     cases.append(Case(key, command, spec, launcher, env_name, argv, envs[env_name]))
     for label, code in REFERENCES.items():
         for env_name in config["process_envs"]:
@@ -136,7 +139,16 @@ _IMPORTTIME = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
 
 def import_profile(spec: str, env: dict[str, str], command: str = "summary") -> dict[str, Any]:
     """``python -X importtime -m inceptionspec.cli COMMAND SPEC``: what the CLI imports, grouped."""
-    argv = [sys.executable, "-X", "importtime", "-m", "inceptionspec.cli", command, spec]
+    argv = [
+        sys.executable,
+        "-X",
+        "importtime",
+        "-m",
+        "inceptionspec.cli",
+        command,
+        spec,
+        *COMMAND_OPTIONS.get(command, []),
+    ]
     start = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)  # noqa: S603
     wall = time.perf_counter() - start

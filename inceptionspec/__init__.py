@@ -5,7 +5,7 @@ The static path (load, analyze, expand, schema) never imports TensorFlow.
 
 from __future__ import annotations
 
-import importlib.abc
+import importlib
 import importlib.machinery
 import sys
 
@@ -68,8 +68,12 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'inceptionspec' has no attribute {name!r}")
 
 
-class _RegisterWithKeras(importlib.abc.MetaPathFinder):
+class _RegisterWithKeras:
     """Registers inceptionspec's custom layers as soon as keras is imported.
+
+    A meta path finder by protocol (``find_spec``): subclassing ``importlib.abc.MetaPathFinder``
+    would import ``importlib.resources`` and, through ``tempfile``, ``shutil``, ``bz2`` and
+    ``lzma`` into every process, a fifth of the static path's start-up.
 
     Saved models then load with ``keras.saving.load_model(path, safe_mode=True)``
     after ``import inceptionspec``, in whichever order the two are imported,

@@ -151,9 +151,10 @@ def test_too_small_input_exits_1_naming_layer_and_sizes():
     result = run_cli("summary", "googlenet", "--set", "input=[16,16,3]")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    # The 16×16 input shrinks to 2×2 before pool3, whose 3×3 window no longer fits.
-    assert "specs/googlenet.yaml:47:14: pool3:" in result.stderr
-    assert "3×3/2 maxpool" in result.stderr and "2×2 input" in result.stderr
+    # The 16×16 input shrinks to 2×2 before pool3, whose 3×3 ceil window still starts inside it
+    # (one output, as Caffe and PyTorch), then to 1×1 before pool4, where no window starts.
+    assert "specs/googlenet.yaml:53:14: pool4:" in result.stderr
+    assert "3×3/2 maxpool" in result.stderr and "1×1 input" in result.stderr
 
 
 def test_static_path_never_imports_tensorflow():

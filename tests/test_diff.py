@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import json
 import os
 import subprocess
@@ -21,12 +22,25 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 
 import inceptionspec
 from conftest import run_cli
 from inceptionspec import SpecError
 from inceptionspec.cli import main
-from inceptionspec.compare import ADDED, CHANGED, COST, REMOVED, RENAMED, SHAPE, Diff, diff, json_text, markdown
+from inceptionspec.compare import (
+    ADDED,
+    CHANGED,
+    COST,
+    REMOVED,
+    RENAMED,
+    SHAPE,
+    Diff,
+    diff,
+    json_text,
+    markdown,
+    print_text,
+)
 from inceptionspec.compare.sources import read_revision
 from inceptionspec.core.errors import UsageError
 from inceptionspec.lang.library import shipped
@@ -46,9 +60,21 @@ def kinds(result: Diff) -> Counter[str]:
     return Counter(change.kind for change in result.changes)
 
 
+def text_of(result: Diff) -> str:
+    """What `inceptionspec diff` prints (no colour, wide enough for one line per block)."""
+    out = io.StringIO()
+    print_text(result, console=Console(file=out, width=400, color_system=None))
+    return out.getvalue()
+
+
 def edits_of(result: Diff) -> list[tuple[str, str, str | None, object, object]]:
-    """The `changed` records: what the spec says differently (not shapes or costs)."""
-    return [(c.entity, c.path, c.field, c.old, c.new) for c in result.changes if c.kind == CHANGED]
+    """What the spec says differently (not shapes or costs): `changed` records, and parts a layer
+    gains or loses (an `added`/`removed` record with a field, such as a conv's batch norm)."""
+    return [
+        (c.entity, c.path, c.field, c.old, c.new)
+        for c in result.changes
+        if c.kind == CHANGED or (c.kind in (ADDED, REMOVED) and c.field)
+    ]
 
 
 # --- diff(x, x) is identical ------------------------------------------------------------------
@@ -157,7 +183,7 @@ def single_edit(draw):
         )
     if choice == "norm":
         layer = draw(st.sampled_from(["conv1", "conv2_reduce", "conv2"]))
-        return f"{layer}.norm", "bn", ("layer", layer, "norm")
+        return f"{layer}.norm", "bn", ("layer", layer, "bn")
     head = draw(st.sampled_from(["aux1", "aux2"]))
     weight = draw(st.sampled_from([0.0, 0.1, 0.5, 1.0]))
     return f"heads.{head}.loss_weight", weight, ("output", head, "loss_weight")
@@ -176,9 +202,12 @@ def test_a_single_override_is_exactly_one_change_at_its_place(edit):
         return
     ((got_entity, got_path, got_field, old, new),) = changed
     assert (got_entity, got_path, got_field) == (entity, path, field)
-    assert new == value and old != value
+    if field == "bn":  # a conv gains batch norm: one record, its settings in the label
+        assert (old, new) == (None, "batch norm (momentum 0.99, epsilon 0.001)")
+    else:
+        assert new == value and old != value
     # Everything else is an effect of that edit: shapes and costs, never structure.
-    assert set(kinds(result)) <= {CHANGED, SHAPE, COST}
+    assert set(kinds(result)) <= {CHANGED, SHAPE, COST} | ({ADDED} if field == "bn" else set())
 
 
 def test_widening_4c_names_the_conv_and_reports_the_propagation():
@@ -187,7 +216,7 @@ def test_widening_4c_names_the_conv_and_reports_the_propagation():
     shapes = {(c.path, c.field): (c.old, c.new) for c in result.changes if c.kind == SHAPE}
     assert shapes == {
         ("inception_4c.3x3.conv", "output_shape"): ([14, 14, 256], [14, 14, 320]),
-        ("inception_4c.concat", "output_shape"): ([14, 14, 512], [14, 14, 576]),
+        ("inception_4c.merge", "output_shape"): ([14, 14, 512], [14, 14, 576]),
         ("inception_4c", "output_shape"): ([14, 14, 512], [14, 14, 576]),
         ("inception_4d", "input_shape"): ([14, 14, 512], [14, 14, 576]),
         ("inception_4d.pool.maxpool", "output_shape"): ([14, 14, 512], [14, 14, 576]),
@@ -197,14 +226,30 @@ def test_widening_4c_names_the_conv_and_reports_the_propagation():
     assert result.blocks[0].params.delta == 64 * (3 * 3 * 128 + 1)
 
 
-def test_turning_on_batch_norm_is_an_attribute_change_not_new_layers():
+def test_turning_on_batch_norm_is_one_change_not_new_layers():
     result = diff(loaded("googlenet"), loaded("googlenet", ("conv2.norm=bn", "conv2.activation=relu6")))
     assert edits_of(result) == [
-        ("layer", "conv2", "norm", "none", "bn"),
+        ("layer", "conv2", "bn", None, "batch norm (momentum 0.99, epsilon 0.001)"),
         ("layer", "conv2", "activation", "relu", "relu6"),
     ]
     assert result.totals.layers.delta == 1  # conv2.bn is one more IR layer
     assert result.totals.non_trainable_params.delta == 2 * 192  # its moving mean and variance
+    assert "conv2  gains batch norm (momentum 0.99, epsilon 0.001); activation relu → relu6" in text_of(result)
+
+
+def test_losing_batch_norm_is_one_change_and_its_settings_are_not_listed():
+    result = diff(loaded("googlenet_bn"), loaded("googlenet"))
+    conv1 = [c for c in result.changes if c.path == "conv1" and c.kind in (ADDED, REMOVED, CHANGED)]
+    assert [(c.kind, c.field, c.old) for c in conv1] == [
+        (REMOVED, "bn", "batch norm (momentum 0.9, epsilon 0.001)"),
+        (CHANGED, "bias", False),
+    ]
+    assert not [c for c in result.changes if (c.field or "").startswith("bn.") or c.field in ("norm", "order")]
+
+
+def test_a_batch_norm_setting_both_sides_have_is_an_attribute_change():
+    result = diff(loaded("googlenet_bn"), loaded("googlenet_bn", ("conv1.bn.momentum=0.99",)))
+    assert edits_of(result) == [("layer", "conv1", "bn.momentum", 0.9, 0.99)]
 
 
 # --- mirror and totals ---------------------------------------------------------------------
@@ -471,7 +516,7 @@ def test_path_at_rev_of_a_child_whose_parent_is_gone_from_the_working_tree(repo)
     (repo / "base.yaml").unlink()
     spec = inceptionspec.load(read_revision(f"{repo / 'child.yaml'}@HEAD"))
     assert spec.name == "child"
-    assert spec.stages[0].conv.filters == 8
+    assert spec.stages[0]["conv"].filters == 8
 
 
 def test_path_at_rev_with_a_parent_missing_at_that_revision_is_located(repo):

@@ -58,7 +58,7 @@ def test_a_changed_layer_hovers_old_to_new_for_attributes_shape_params_and_macs(
     marks = {(m["side"], m["id"]): m for m in _data(_page("googlenet", "googlenet_bn"))["marks"]}
     conv = marks[("b", "inception_3a.5x5.conv")]
     assert conv["status"] == "changed"
-    assert "kernel 5×5 → 3×3" in conv["tip"] and "norm none → bn" in conv["tip"]
+    assert "kernel 5×5 → 3×3" in conv["tip"] and "gains batch norm (momentum 0.9, epsilon 0.001)" in conv["tip"]
     assert "params 12,832 → 4,736 (-8,096, -63.09 %)" in conv["tip"]  # 5·5·16·32 + 32 → 3·3·16·32 + BN 4·32
     assert "MACs 10.04M → 3.61M" in conv["tip"]
     for change in conv["changes"]:
@@ -174,3 +174,12 @@ def test_notebook_views_do_not_import_tensorflow():
 def test_render_diff_refuses_other_formats(fmt):
     with pytest.raises(ValueError):
         render_diff(inceptionspec.diff("googlenet", "googlenet"), fmt)
+
+
+def test_a_merge_whose_output_grew_is_marked_at_its_concat_box():
+    # The diff names a block's merge `inception_4c.merge` (an IR unit); the picture finds its box.
+    wide = inceptionspec.load("googlenet", overrides=["inception_4c.n3x3=320"])
+    result = inceptionspec.diff(inceptionspec.load("googlenet"), wide)
+    assert any(c.path == "inception_4c.merge" for c in result.changes)
+    marks = {(m["side"], m["id"]): m for m in _data(render_diff(result, "html"))["marks"]}
+    assert marks[("b", "inception_4c.concat")]["status"] == "affected"

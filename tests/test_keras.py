@@ -16,10 +16,11 @@ keras = pytest.importorskip("keras")
 
 import inceptionspec  # noqa: E402
 from inceptionspec import analyze, load  # noqa: E402
+from inceptionspec.core.names import backend_name  # noqa: E402
 from inceptionspec.keras import TransferError, build_model, compile_for_training, transfer_weights  # noqa: E402
 from inceptionspec.keras.layers import AdaptiveAveragePooling2D, LocalResponseNorm  # noqa: E402
 from inceptionspec.keras.lower import LOWERINGS  # noqa: E402
-from inceptionspec.ops import OPS, Conv, MaxPool, ShapeError  # noqa: E402
+from inceptionspec.ops import OPS, Conv, ShapeError  # noqa: E402
 
 SMALL = """\
 version: 1
@@ -63,9 +64,27 @@ def test_outputs_are_the_heads_and_parameters_equal_the_analysis(small_spec):
     assert inference.count_params() == analyze(load(small_spec), include_aux=False).total_params
 
 
-def test_layer_names_come_from_the_spec(small_spec):
+def test_layer_names_are_the_backend_names_of_spec_paths(small_spec):
     names = {layer.name for layer in build_model(load(small_spec)).layers}
-    assert {"stem", "stem.bn", "stem.relu", "mixed.b.conv_2", "mixed.concat", "res.add", "main.dense"} <= names
+    expected = {"stem", "stem__bn", "stem__relu", "mixed__b__conv_2", "mixed__concat", "res__add", "main__dense"}
+    assert expected <= names
+    # Explicit padding is a Keras layer of its own, named as a part of the layer it serves.
+    assert {"stem__pad", "pool__pad"} <= names
+    assert not [name for name in names if "." in name]
+
+
+def test_every_layers_weights_are_the_shapes_the_ir_says(small_spec):
+    spec = load(small_spec)
+    graph = inceptionspec.analyze(spec).graph
+    model = build_model(spec)
+    with_weights = 0
+    for layer in graph.layers:
+        expected = layer.op.weight_shapes(list(layer.input_shapes), layer.shape)
+        got = {w.name: tuple(w.shape) for w in model.get_layer(layer.backend_name).weights}
+        assert list(got.items()) == list(expected.items()), layer.name
+        with_weights += bool(expected)
+    # Six convs and their batch norms, the residual projection and two dense layers.
+    assert with_weights == sum(1 for layer in model.layers if layer.weights) == 6 * 2 + 1 + 2
 
 
 def test_googlenet_builds_with_three_outputs_and_the_analysed_count():
@@ -166,7 +185,7 @@ def test_static_shapes_and_parameters_equal_keras(tmp_path, doc):
     model = build_model(spec)  # raises BuildError if any layer's shape differs from the analysis
     assert model.count_params() == analysis.total_params
     for stats in analysis.layers:
-        assert tuple(model.get_layer(stats.name).output.shape[1:]) == stats.output_shape
+        assert tuple(model.get_layer(backend_name(stats.name)).output.shape[1:]) == stats.output_shape
 
 
 @settings(max_examples=60, deadline=None)
@@ -381,15 +400,18 @@ def test_cli_build_writes_a_model_matching_the_summary(tmp_path):
     assert list(model.output) == ["main", "aux1", "aux2"]
 
 
-def test_ceil_pool_and_window_helpers_are_consistent():
-    # The compiler's -inf padding reproduces the analyser's ceil output size.
-    for size in range(3, 20):
-        pool = MaxPool(size=3, strides=2, padding="valid", ceil=True)
-        expected = pool.infer([(size, size, 1)])[:2]
-        from inceptionspec.keras.lower import _explicit_pads
-
-        t, b, left, r = _explicit_pads("valid", (size, size), 3, (2, 2), True)
-        assert ((size + t + b - 3) // 2 + 1, (size + left + r - 3) // 2 + 1) == expected
+@pytest.mark.parametrize("size", [5, 8, 9, 12])
+def test_the_ceil_pool_pads_are_the_geometrys(tmp_path, size):
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        f"version: 1\nname: p\ninput: [{size}, {size}, 1]\n"
+        "stages:\n  - maxpool: {name: pool, size: 3, strides: 2, padding: 1, ceil: true}\n"
+    )
+    spec = load(path)
+    model = build_model(spec)
+    pool = analyze(spec).graph.layer("pool")
+    assert tuple(model.get_layer("pool__pad").pads) == pool.op.geometry().pads(size, size)
+    assert tuple(model.get_layer("pool").output.shape[1:]) == pool.shape
 
 
 def test_transfer_into_a_model_with_aux_heads_pairs_the_main_path_first(small_spec):
@@ -397,6 +419,7 @@ def test_transfer_into_a_model_with_aux_heads_pairs_the_main_path_first(small_sp
     src = build_model(load(small_spec), seed=1, include_aux=False)
     dst = build_model(load(small_spec), seed=2)
     report = transfer_weights(src, dst)
-    assert report.skipped == ["aux.dense"]
+    assert report.skipped == ["aux__dense"]
+    assert str(report).endswith("kept their initial weights: aux.dense")
     x = np.random.RandomState(4).rand(1, 33, 31, 3).astype("float32")
     np.testing.assert_allclose(src.predict(x, verbose=0)["main"], dst.predict(x, verbose=0)["main"], rtol=1e-6)

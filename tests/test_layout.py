@@ -128,6 +128,36 @@ def test_every_layer_of_every_shipped_spec_has_a_reversible_backend_name(name):
         assert all(is_name(part) for part in backend.split(BACKEND_SEP)), layer.name
 
 
+def test_every_keras_layer_name_is_a_backend_name_that_maps_back_to_the_ir(tmp_path):
+    keras = pytest.importorskip("keras")
+    path = tmp_path / "small.yaml"
+    path.write_text(
+        "version: 1\nname: small\ninput: [19, 19, 3]\nclasses: 3\n"
+        "defaults: {conv: {norm: bn, activation: relu, bias: false}}\n"
+        "stages:\n"
+        "  - conv: {name: stem, filters: 4, kernel: 3, padding: 1}\n"
+        "  - maxpool: {name: pool, size: 3, strides: 2, ceil: true}\n"
+        "  - mixed-5b: {branches: {1x1: [conv: {filters: 2, kernel: 1}], pool: [avgpool: {size: 3, strides: 1, "
+        "padding: 1}, conv: {filters: 2, kernel: 1}]}}\n"
+        "  - res: {branches: {a: [conv: {filters: 2, kernel: 1}]}, merge: {residual: {scale: 0.2}}}\n"
+        "heads:\n  main: {layers: [global_avgpool: , dense: {units: $classes}]}\n"
+    )
+    from inceptionspec.keras import build_model
+
+    spec = inceptionspec.load(path)
+    graph = inceptionspec.analyze(spec).graph
+    model = build_model(spec)
+    names = [layer.name for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    # PyTorch rejects "." in module and parameter names; Keras rejects "/".
+    assert not [name for name in names if "." in name or "/" in name]
+    paths = {SpecPath.from_backend(name) for name in names}
+    ir = {layer.path for layer in graph.layers}
+    assert ir <= paths
+    # The rest are explicit padding layers, each named as a part of the IR layer it serves.
+    assert {path.parent for path in paths - ir} <= ir and {path.name for path in paths - ir} == {"pad"}
+    assert all(is_name(part) for path in paths for part in path.parts)
+
+
 def test_every_subpackage_is_packaged():
     """A non-editable install ships only the packages pyproject.toml lists."""
     import tomllib

@@ -119,7 +119,7 @@ def test_yaml11_no_is_rejected_where_a_boolean_is_expected(write_spec):
 def test_exponent_without_dot_is_a_float(write_spec):
     path = write_spec(HEADER + "stages:\n  - lrn: {size: 5, alpha: 1e-3, beta: 0.75}\n")
     spec = inceptionspec.load(str(path))
-    assert spec.stages[0].lrn.alpha == 0.001
+    assert spec.stages[0]["lrn"].alpha == 0.001  # an expanded item is {kind: op}
 
 
 def test_unknown_key_suggests_the_right_one(write_spec):

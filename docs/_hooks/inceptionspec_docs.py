@@ -62,7 +62,7 @@ PARAM_PATTERN = r"^\$[A-Za-z_][A-Za-z0-9_]*$"
 #: Upper bounds at or above this are limits against runaway specs, not design choices; the page
 #: mentions them once instead of in every row.
 CAP = 100_000
-NAME_PATTERN = "^[A-Za-z0-9_]+$"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*(?:_[A-Za-z0-9-]+)*$"  # inceptionspec.core.names
 
 #: The reference's sections: (title, anchor, intro, definitions). Definitions the schema has and
 #: no section names are listed at the end, so a new one is never left out.
@@ -184,7 +184,7 @@ class _Reference:
             return "mapping"
         if kind == "string":
             if s.get("pattern") == NAME_PATTERN:
-                return "name (letters, digits, `_`)"
+                return "*name*"
             return "string"
         if kind in ("integer", "number"):
             bounds = []
@@ -236,8 +236,9 @@ class _Reference:
             "the keys the loader accepts. [The spec language](../language.md) explains how they fit together.",
             "",
             "Types: `$param` means a template parameter may stand for the value (inside a template); "
-            "*name* is letters, digits and `_`, at most 64 characters. Sizes are at most 100,000 and counts "
-            "at most 10⁹, limits against runaway specs that the tables leave out.",
+            "*name* is letters, digits and `-`, joined by single `_` (never at either end), at most 64 "
+            "characters: one part of a layer's spec path (`inception_4c.3x3.conv`). Sizes are at most "
+            "100,000 and counts at most 10⁹, limits against runaway specs that the tables leave out.",
             "",
             "## The top level { #def-spec }",
             "",

@@ -32,9 +32,11 @@ from inceptionspec.core.errors import Loc, SpecError
 from inceptionspec.ir import lower
 from inceptionspec.lang.depth import scale_repeat
 from inceptionspec.lang.expand import round_filters
+from inceptionspec.lang.expanded import ExpandedSpec
 from inceptionspec.lang.loader import to_plain
-from inceptionspec.lang.models import InlineBlock, SequenceBlock, Spec
 from inceptionspec.lang.pipeline import Resolved
+from inceptionspec.lang.tree import map_ops
+from inceptionspec.ops import Op
 
 #: Expanded structures kept at once (a sweep over overrides × depths holds at most this many).
 MAX_CACHED = 32
@@ -82,7 +84,7 @@ class Family:
         self.depth = float(depth.get("multiplier", 1.0))
         self.input: tuple[int, ...] = tuple(doc.get("input") or ())
         self.repeats: tuple[int, ...] = tuple(sorted(set(_written_repeats(doc))))
-        self._bases: dict[tuple[str, Any], Spec] = {}
+        self._bases: dict[tuple[str, Any], ExpandedSpec] = {}
         self._costs: dict[Member, Cost] = {}
         self.analyses = 0  # how many members were lowered and costed
 
@@ -96,7 +98,7 @@ class Family:
         return height, max(1, round(height * w / h))
 
     # --- members -----------------------------------------------------------------------
-    def spec(self, member: Member) -> Spec:
+    def spec(self, member: Member) -> ExpandedSpec:
         """The member's expanded spec. Raises :class:`SpecError` as ``load`` would."""
         overrides = member.override_values()
         plain = (
@@ -150,39 +152,21 @@ class Family:
         return found
 
 
-def scale_width(spec: Spec, multiplier: float, divisor: int = 1, min_filters: int = 1) -> Spec:
+def scale_width(spec: ExpandedSpec, multiplier: float, divisor: int = 1, min_filters: int = 1) -> ExpandedSpec:
     """An expanded spec (at width multiplier 1) with every op's width-scaled arguments scaled and
     rounded as the expander does it."""
     if multiplier == 1.0:
         return spec
 
-    def op(item: Any) -> Any:
-        field = next(iter(type(item).model_fields))
-        value = getattr(item, field)
+    def scaled(op: Op) -> Op:
         update = {
-            arg: round_filters(getattr(value, arg), multiplier, divisor, min_filters)
-            for arg in type(value).width_scaled
-            if isinstance(getattr(value, arg, None), int) and not isinstance(getattr(value, arg), bool)
+            arg: round_filters(getattr(op, arg), multiplier, divisor, min_filters)
+            for arg in type(op).width_scaled
+            if isinstance(getattr(op, arg, None), int) and not isinstance(getattr(op, arg), bool)
         }
-        return item.model_copy(update={field: value.model_copy(update=update)}) if update else item
+        return op.model_copy(update=update) if update else op
 
-    def items(seq: list[Any]) -> list[Any]:
-        return [op(item) if not isinstance(item, dict) else {k: block(v) for k, v in item.items()} for item in seq]
-
-    def block(body: Any) -> Any:
-        if isinstance(body, SequenceBlock):
-            return body.model_copy(update={"layers": items(body.layers)})
-        assert isinstance(body, InlineBlock)
-        branches = {
-            name: items(branch)
-            if isinstance(branch, list)
-            else branch.model_copy(update={"layers": items(branch.layers)})
-            for name, branch in body.branches.items()
-        }
-        return body.model_copy(update={"branches": branches})
-
-    heads = {name: head.model_copy(update={"layers": items(head.layers)}) for name, head in spec.heads.items()}
-    return spec.model_copy(update={"stages": items(spec.stages or []), "heads": heads})
+    return map_ops(spec, scaled)
 
 
 def _written_repeats(value: Any) -> list[int]:

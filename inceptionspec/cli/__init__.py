@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -19,6 +18,11 @@ import click
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import SpecError, UsageError
 from inceptionspec.data.errors import DataError
+
+# The command is a process of its own: pydantic's plugin discovery (a scan of every installed
+# distribution's entry points, a tenth of a second with TensorFlow installed) has nothing to
+# instrument in it. A user's explicit setting wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +36,8 @@ def _stderr(text: str) -> None:
 def _bug_report(exc: BaseException, spec: object) -> str:
     """What an unexpected exception tells the user: that it is a bug, which spec, where; no traceback
     (``INCEPTIONSPEC_TRACEBACK=1`` adds one, for the bug report)."""
+    import traceback  # a bug report is rare: no start-up cost otherwise
+
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if f"{os.sep}inceptionspec{os.sep}" in f.filename] or frames
     where = f" at {Path(ours[-1].filename).name}:{ours[-1].lineno} in {ours[-1].name}" if ours else ""

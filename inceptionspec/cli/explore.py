@@ -13,7 +13,15 @@ import click
 
 from inceptionspec.cli import _budget, _guard, _stderr, main, max_params_option, outside_option
 from inceptionspec.core.errors import Loc, SpecError, UsageError
-from inceptionspec.render.escaping import line
+
+
+def line(text: str) -> str:
+    """A name or path made safe for one terminal line (imported on use: the render package is not
+    part of every command's start-up)."""
+    from inceptionspec.render.escaping import line as one_line
+
+    return one_line(text)
+
 
 _COUNT = re.compile(
     r"^\s*(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?P<exp>[eE][+-]?[0-9]{1,3})?\s*(?P<unit>[kKmMgGtT])?\s*$"

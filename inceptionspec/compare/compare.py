@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from inceptionspec.analysis import Analysis
-from inceptionspec.ir import INPUT
-from inceptionspec.ops import Shape, fmt_shape
-
-if TYPE_CHECKING:
-    pass
 from inceptionspec.compare.align import _align, _merged
 from inceptionspec.compare.network import _frozen, _Network, _network, _relative
 from inceptionspec.compare.records import (
@@ -27,6 +22,8 @@ from inceptionspec.compare.records import (
     Totals,
     _listed,
 )
+from inceptionspec.ir import INPUT
+from inceptionspec.ops import Shape, fmt_shape
 
 # --- comparison --------------------------------------------------------------------------
 
@@ -138,11 +135,20 @@ class _Comparison:
         if a.kind != b.kind:
             out.append(change(CHANGED, "op", a.kind, b.kind))
         else:
-            fields = [*b.attrs, *(key for key in a.attrs if key not in b.attrs)]
+            # A part on one side only (a conv that gains batch norm) is one change, its settings in
+            # the label; a part on both sides compares setting by setting (`bn.momentum`).
+            alone = [part for part in [*b.parts, *a.parts] if (part in a.parts) != (part in b.parts)]
+            for part in dict.fromkeys(alone):
+                if part in b.parts:
+                    out.append(change(ADDED, part, None, b.parts[part]))
+                else:
+                    out.append(change(REMOVED, part, a.parts[part], None))
+            # An argument on one side only means nothing on the other (a conv's `order` without an
+            # activation): only arguments both sides have are compared.
             out.extend(
-                change(CHANGED, field, a.attrs.get(field), b.attrs.get(field))
-                for field in fields
-                if _frozen(a.attrs.get(field)) != _frozen(b.attrs.get(field))
+                change(CHANGED, field, a.attrs[field], b.attrs[field])
+                for field in b.attrs
+                if field in a.attrs and _frozen(a.attrs[field]) != _frozen(b.attrs[field])
             )
         wiring_a = [self.name_of(self.a, i, a_block.input) for i in a.inputs]
         if wiring_a != [self.name_of(self.b, i, b_block.input) for i in b.inputs]:

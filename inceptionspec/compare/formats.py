@@ -84,6 +84,11 @@ def _attribute(change: Change) -> str:
     return f"{change.field} {old} → {new}"
 
 
+def _part(change: Change) -> str:
+    """A part a layer gains or loses: ``gains batch norm (momentum 0.9, epsilon 0.001)``."""
+    return f"gains {change.new}" if change.kind == ADDED else f"loses {change.old}"
+
+
 @dataclass(frozen=True)
 class _Row:
     """One line of a report: a block, a layer or an output."""
@@ -130,6 +135,8 @@ def _block_phrases(block: BlockDiff, quote: Callable[[str], str] = _plain) -> li
             phrases.append(f"reads {quote(change.new)} (was {quote(change.old)})")
         elif change.entity == "block" and change.field == "input_shape":
             phrases.append(f"input {_fmt_shapes((change.old, change.new))}")
+        elif change.entity == "layer" and change.kind in (ADDED, REMOVED) and change.field:
+            shared.setdefault(_part(change), []).append(where)
         elif change.entity == "layer" and change.kind in (ADDED, REMOVED):
             phrases.append(f"{MARKS[change.kind]}{where} ({change.new or change.old})")
         elif change.entity == "layer" and change.kind == RENAMED:
@@ -152,10 +159,12 @@ def _layer_rows(block: BlockDiff) -> list[_Row]:
 
 
 def _layer_row(path: str, changes: list[Change], block: BlockDiff) -> _Row:
-    status = next((c.kind for c in changes if c.kind in (ADDED, REMOVED)), CHANGED)
+    status = next((c.kind for c in changes if c.kind in (ADDED, REMOVED) and not c.field), CHANGED)
     words, output, params, macs = [], "", "", ""
     for change in changes:
-        if change.kind in (ADDED, REMOVED):
+        if change.kind in (ADDED, REMOVED) and change.field:
+            words.append(_part(change))
+        elif change.kind in (ADDED, REMOVED):
             words.append(f"{change.kind}: {change.new or change.old}")
         elif change.kind == RENAMED:
             words.append(f"renamed from {_relative(change.old, block.old_name or block.name)}")

@@ -7,7 +7,6 @@ mistakes are reported together, not one per attempt.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -183,6 +182,8 @@ _suggestions: dict[tuple[str, tuple[str, ...]], str | None] = {}
 
 
 def _suggest(word: str, options: tuple[str, ...]) -> str | None:
+    import difflib  # only when a mistake needs a suggestion: no start-up cost for valid specs
+
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in options}

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 #: One part of a path: letters, digits, ``-`` and single ``_`` between them; starts with a letter or digit.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]*(?:_[A-Za-z0-9-]+)*$"
+#: What :data:`NAME_PATTERN` allows, in words (error messages say it).
+NAME_RULE = "letters, digits and `-`, joined by single `_`; no `_` at either end"
 #: The longest name a spec may write.
 MAX_NAME_LENGTH = 64
 #: Joins parts in spec paths.

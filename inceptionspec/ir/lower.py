@@ -1,68 +1,103 @@
-"""Lowering: the expanded spec → the IR graph, shapes inferred, located shape errors."""
+"""Lowering: the expanded spec → the IR graph, shapes inferred, located shape errors.
+
+Walks the spec's tree (:mod:`inceptionspec.lang.tree`) once, in order. Each op becomes
+its primitive parts (``Op.lower``) and each inline block its branches plus a merge; every
+primitive layer records the *unit* it came from (the written op, or the block's merge at
+``block.merge``) and its role there. Shape errors are collected, all of them (capped):
+a layer whose input already failed is skipped silently, as its error would only repeat.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import UNKNOWN_LOC, Collector, Loc, SpecError, did_you_mean
-from inceptionspec.ir.graph import INPUT, Block, Graph, Layer, Output
-from inceptionspec.lang.models import InlineBlock, ResidualMerge, SequenceBlock, Spec
+from inceptionspec.core.names import SpecPath
+from inceptionspec.ir.graph import ACT, ADD, CONCAT, INPUT, PROJECTION, Block, Graph, Layer, Output, Unit
+from inceptionspec.lang.expanded import ExpandedSpec
+from inceptionspec.lang.tree import BlockNode, ItemNode, OpNode, tree
 from inceptionspec.ops import Op, Shape, ShapeError, activation, concat, fmt_shape, projection, residual_add
 
 
 class _Lowering:
-    def __init__(self, spec: Spec, include_aux: bool, budget: Budget) -> None:
+    def __init__(self, spec: ExpandedSpec, include_aux: bool, budget: Budget) -> None:
         self.spec = spec
         self.include_aux = include_aux
         self.budget = budget
         self.layers: list[Layer] = []
-        self.shapes: dict[str, Shape] = {}
+        self.units: list[Unit] = []
+        #: Output shape per layer name; None: its shape could not be inferred (an error is collected).
+        self.shapes: dict[str, Shape | None] = {}
         self.blocks: list[Block] = []
         self.block_outputs: dict[str, str] = {}
         self.errors = Collector()
         self.fallback = spec.loc or UNKNOWN_LOC
 
-    def add(self, name: str, op: Op, inputs: list[str], block: str, loc: Loc, head: str | None) -> str:
+    # Layers and units -----------------------------------------------------------------
+    def add(
+        self,
+        path: SpecPath,
+        op: Op,
+        inputs: list[str],
+        block: str,
+        loc: Loc,
+        head: str | None,
+        unit: SpecPath,
+        role: str,
+    ) -> str:
+        name = path.dotted
         if name in self.shapes:
             raise SpecError.at(loc, f"two layers are named `{name}`", "rename a block, branch or layer")
         in_shapes = [self.shapes[i] for i in inputs]
-        try:
-            shape = op.infer(in_shapes)
-        except ShapeError as exc:
-            raise SpecError.at(loc, f"{name}: {exc}") from None
-        if any(d < 1 for d in shape):
-            raise SpecError.at(loc, f"{name}: output shape {fmt_shape(shape)} is empty")
-        self.layers.append(Layer(name, op, tuple(inputs), shape, tuple(in_shapes), block, loc, head))
+        shape: Shape | None = None
+        if all(s is not None for s in in_shapes):
+            try:
+                shape = op.infer(in_shapes)  # type: ignore[arg-type]
+                if any(d < 1 for d in shape):
+                    raise ShapeError(f"output shape {fmt_shape(shape)} is empty")
+            except ShapeError as exc:
+                self.errors.add(loc, f"{name}: {exc}")
+                shape = None
         self.shapes[name] = shape
-        if len(self.layers) > self.budget.max_layers:
+        if shape is not None:
+            layer = Layer(path, op, tuple(inputs), shape, tuple(in_shapes), block, loc, unit, role, head)  # type: ignore[arg-type]
+            self.layers.append(layer)
+        if len(self.shapes) > self.budget.max_layers + 1:  # the input counts one
             raise SpecError.at(loc, f"the network has more than {self.budget.max_layers} layers")
         return name
 
-    def lower_op(self, op: Op, prefix: str, x: str, block: str, head: str | None) -> str:
+    def unit(self, path: SpecPath, kind: str, first: int, op: Op | None = None, residual: Any = None) -> None:
+        """Record the layers added since index ``first`` of :attr:`layers` as one unit."""
+        members = self.layers[first:]
+        if members:
+            head = members[0]
+            names = tuple(m.name for m in members)
+            roles = tuple(m.role for m in members)
+            self.units.append(Unit(path, kind, names, roles, head.block, head.loc, op, residual, head.head))
+
+    def lower_op(self, node: OpNode, x: str, block: str, head: str | None) -> str:
+        op = node.op
         loc = op.loc or self.fallback
-        base = f"{prefix}{op.name}"
-        for suffix, primitive in op.lower():
-            x = self.add(base + suffix, primitive, [x], block, loc, head)
+        first = len(self.layers)
+        for part in op.lower():
+            path = node.path if part.name is None else node.path / part.name
+            x = self.add(path, part.op, [x], block, loc, head, node.path, part.role)
+        self.unit(node.path, op.kind, first, op=op)
         return x
 
-    def lower_items(self, items: list, prefix: str, x: str, block: str | None, head: str | None) -> str:
-        for item in items:
-            if not isinstance(item, dict):
-                op = getattr(item, next(iter(type(item).model_fields)))
-                top = block or op.name
-                start = x
-                first = len(self.layers)
-                x = self.lower_op(op, prefix, x, top, head)
-                if block is None:
-                    self.record(op.name, op.kind, start, x, op.loc, head, first)
+    def lower_items(self, nodes: tuple[ItemNode, ...], x: str, block: str | None, head: str | None) -> str:
+        for node in nodes:
+            top = block or node.path.name
+            start, first = x, len(self.layers)
+            if isinstance(node, OpNode):
+                x = self.lower_op(node, x, top, head)
+                kind = node.op.kind
             else:
-                ((name, body),) = item.items()
-                top = block or name
-                start = x
-                first = len(self.layers)
-                x = self.lower_block(body, f"{prefix}{name}.", x, top, head)
-                if block is None:
-                    label = body.kind or ("block" if isinstance(body, InlineBlock) else "sequence")
-                    self.record(name, label, start, x, body.loc, head, first)
+                x = self.lower_block(node, x, top, head)
+                kind = node.kind
+            if block is None:
+                self.record(node.path.name, kind, start, x, node.loc, head, first)
         return x
 
     def record(self, name: str, kind: str, start: str, end: str, loc: Loc | None, head: str | None, first: int) -> None:
@@ -70,30 +105,34 @@ class _Lowering:
         self.blocks.append(Block(name, kind, layers, start, end, loc or self.fallback, head))
         self.block_outputs[name] = end
 
-    def lower_block(self, body: InlineBlock | SequenceBlock, prefix: str, x: str, block: str, head: str | None) -> str:
-        if isinstance(body, SequenceBlock):
-            return self.lower_items(body.layers, prefix, x, block, head)
-        outs = []
-        for bname, branch in body.branches.items():
-            items = branch if isinstance(branch, list) else branch.layers
-            outs.append(self.lower_items(items, f"{prefix}{bname}.", x, block, head))
-        loc = body.loc or self.fallback
-        name = prefix.rstrip(".")
-        if isinstance(body.merge, ResidualMerge):
-            residual = body.merge.residual
-            merged = outs[0] if len(outs) == 1 else self.add(f"{name}.concat", concat(), outs, block, loc, head)
-            if residual.projection:
-                channels = self.shapes[x][-1]
-                proj = projection(channels, bool(residual.projection_bias))
-                merged = self.add(f"{name}.projection", proj, [merged], block, loc, head)
-            out = self.add(f"{name}.add", residual_add(float(residual.scale)), [x, merged], block, loc, head)
-            if residual.activation != "none":
-                out = self.add(
-                    f"{name}.{residual.activation}", activation(str(residual.activation)), [out], block, loc, head
-                )
-            return out
-        return self.add(f"{name}.concat", concat(), outs, block, loc, head)
+    def lower_block(self, node: BlockNode, x: str, block: str, head: str | None) -> str:
+        if node.is_sequence:
+            return self.lower_items(node.items, x, block, head)
+        outs = [self.lower_items(branch.items, x, block, head) for branch in node.branches]
+        loc = node.loc or self.fallback
+        path, unit = node.path, node.merge_path
+        first = len(self.layers)
 
+        def merge(name: str, op: Op, inputs: list[str], role: str) -> str:
+            return self.add(path / name, op, inputs, block, loc, head, unit, role)
+
+        residual = node.residual
+        if residual is None:
+            out = merge(CONCAT, concat(), outs, CONCAT)
+            self.unit(unit, "concat", first)
+            return out
+        merged = outs[0] if len(outs) == 1 else merge(CONCAT, concat(), outs, CONCAT)
+        if residual.projection:
+            channels = self.shapes[x]
+            if channels is not None:
+                merged = merge(PROJECTION, projection(channels[-1], residual.projection_bias), [merged], PROJECTION)
+        out = merge(ADD, residual_add(residual.scale), [x, merged], ADD)
+        if residual.activation != "none":
+            out = merge(residual.activation, activation(residual.activation), [out], ACT)
+        self.unit(unit, "residual", first, residual=residual)
+        return out
+
+    # Heads and outputs ---------------------------------------------------------------------
     def tap(self, name: str, loc: Loc) -> str:
         if name in self.block_outputs:
             return self.block_outputs[name]
@@ -107,37 +146,34 @@ class _Lowering:
 
     def run(self) -> Graph:
         spec = self.spec
+        nodes = tree(spec)
         shape = tuple(spec.input or ())
         self.shapes[INPUT] = shape
-        x = self.lower_items(spec.stages or [], "", INPUT, None, None)
+        x = self.lower_items(nodes.stages, INPUT, None, None)
         outputs = []
         stage_blocks = list(self.block_outputs)
-        for head_name, head in spec.heads.items():
+        for head in nodes.heads:
             if head.training_only and not self.include_aux:
                 continue
             tap_name = head.tap or (stage_blocks[-1] if stage_blocks else None)
-            start = self.tap(tap_name, head.field_loc("from") or head.loc or self.fallback) if tap_name else x
+            start = self.tap(tap_name, head.tap_loc or head.loc or self.fallback) if tap_name else x
             first = len(self.layers)
-            end = self.lower_items(head.layers, f"{head_name}.", start, head_name, head_name)
-            self.blocks.append(
-                Block(
-                    head_name,
-                    "head",
-                    tuple(layer.name for layer in self.layers[first:]),
-                    start,
-                    end,
-                    head.loc or self.fallback,
-                    head_name,
-                )
-            )
-            outputs.append(
-                Output(head_name, end, self.shapes[end], head.loss_weight, head.training_only, tap_name or "")
-            )
+            end = self.lower_items(head.items, start, head.name, head.name)
+            layers = tuple(layer.name for layer in self.layers[first:])
+            self.blocks.append(Block(head.name, "head", layers, start, end, head.loc or self.fallback, head.name))
+            end_shape = self.shapes[end]
+            if end_shape is not None:
+                outputs.append(Output(head.name, end, end_shape, head.loss_weight, head.training_only, tap_name or ""))
+        self.errors.raise_if_any()
         if not outputs:
-            outputs.append(Output("output", x, self.shapes[x], 1.0, False, stage_blocks[-1] if stage_blocks else INPUT))
-        return Graph(spec.name, shape, tuple(self.layers), tuple(self.blocks), tuple(outputs), spec)
+            end_shape = self.shapes[x]
+            assert end_shape is not None
+            outputs.append(Output("output", x, end_shape, 1.0, False, stage_blocks[-1] if stage_blocks else INPUT))
+        return Graph(
+            spec.name, shape, tuple(self.layers), tuple(self.blocks), tuple(outputs), tuple(self.units), spec, nodes
+        )
 
 
-def lower(spec: Spec, include_aux: bool = True, budget: Budget | None = None) -> Graph:
-    """The IR of an expanded spec. Raises SpecError on shape mistakes."""
+def lower(spec: ExpandedSpec, include_aux: bool = True, budget: Budget | None = None) -> Graph:
+    """The IR of an expanded spec. Raises SpecError with every shape mistake found."""
     return _Lowering(spec, include_aux, budget or Budget()).run()

@@ -13,7 +13,7 @@ from inceptionspec.ir import INPUT, Graph, lower
 from inceptionspec.ir.graph import Output
 from inceptionspec.keras.layers import TrainingOnly
 from inceptionspec.keras.lower import LOWERINGS, Context
-from inceptionspec.lang.models import Spec
+from inceptionspec.lang.expanded import ExpandedSpec
 
 # --- building -------------------------------------------------------------------------
 
@@ -51,7 +51,8 @@ def _mark(output: Output, tensor: Any, taken: dict[str, Any]) -> Any:
 
 
 def check(model: keras.Model, graph: Graph, ctx: Context, analysis: Analysis) -> None:
-    """Every layer's Keras output shape and the parameter count must equal the analysis."""
+    """Every layer's Keras output shape and weights (names, order, shapes) and the parameter
+    count must equal what the IR says (``Op.weight_shapes``) and the analysis counted."""
     for layer in graph.layers:
         keras_layer = ctx.produced_by[layer.name]
         got = tuple(keras_layer.output.shape[1:])
@@ -59,6 +60,10 @@ def check(model: keras.Model, graph: Graph, ctx: Context, analysis: Analysis) ->
             raise BuildError(
                 f"internal error: layer {layer.name}: Keras gives {got}, static analysis {tuple(layer.shape)}"
             )
+        expected = layer.op.weight_shapes(list(layer.input_shapes), layer.shape)
+        weights = {weight.name: tuple(weight.shape) for weight in keras_layer.weights}
+        if list(weights.items()) != list(expected.items()):
+            raise BuildError(f"internal error: layer {layer.name}: Keras has weights {weights}, the IR says {expected}")
     if model.count_params() != analysis.total_params:
         raise BuildError(
             f"internal error: Keras counts {model.count_params():,} parameters, "
@@ -67,17 +72,17 @@ def check(model: keras.Model, graph: Graph, ctx: Context, analysis: Analysis) ->
 
 
 def build_model(
-    spec: Spec | str,
+    spec: ExpandedSpec | str,
     include_aux: bool = True,
     seed: int | None = None,
     overrides: Any = None,
     budget: Budget | None = None,
 ) -> keras.Model:
-    """Compile a spec (a :class:`Spec`, a path or a shipped name) into a Keras model.
+    """Compile a spec (as ``load`` returns it, a path or a shipped name) into a Keras model.
 
     Outputs are a dict keyed by head name; with ``include_aux=False`` the
     training-only heads are left out.  ``seed`` (default 0) fixes every weight."""
-    if not isinstance(spec, Spec):
+    if not isinstance(spec, ExpandedSpec):
         from inceptionspec.lang.pipeline import load
 
         spec = load(spec, overrides, budget)

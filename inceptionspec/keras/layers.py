@@ -8,6 +8,8 @@ import keras
 import numpy as np
 from keras import ops as K
 
+from inceptionspec.ops.geometry import counted_cells, out_size
+
 # --- custom layers --------------------------------------------------------------------
 
 #: The package name custom layers are registered under (kept: saved models name it).
@@ -106,8 +108,8 @@ class PaddedAveragePooling2D(keras.layers.Layer):
         (kh, kw), (sh, sw) = self.pool_size, self.strides
         t, b, left, r = self.pads
         ct, cb, cl, cr = self.counted
-        rows = _divisors(h, kh, sh, t, b, ct, cb)
-        cols = _divisors(w, kw, sw, left, r, cl, cr)
+        rows = counted_cells(h, kh, sh, (t, b), (ct, cb))
+        cols = counted_cells(w, kw, sw, (left, r), (cl, cr))
         self._rescale = (kh * kw) / np.outer(rows, cols)[None, :, :, None].astype("float32")
 
     def call(self, x: Any) -> Any:
@@ -120,7 +122,7 @@ class PaddedAveragePooling2D(keras.layers.Layer):
         n, h, w, c = input_shape
         (kh, kw), (sh, sw) = self.pool_size, self.strides
         t, b, left, r = self.pads
-        return n, (h + t + b - kh) // sh + 1, (w + left + r - kw) // sw + 1, c
+        return n, out_size(h + t + b, kh, sh, "valid"), out_size(w + left + r, kw, sw, "valid"), c
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -130,13 +132,6 @@ class PaddedAveragePooling2D(keras.layers.Layer):
             "pads": list(self.pads),
             "counted": list(self.counted),
         }
-
-
-def _divisors(size: int, k: int, s: int, pad_lo: int, pad_hi: int, count_lo: int, count_hi: int) -> np.ndarray:
-    out = (size + pad_lo + pad_hi - k) // s + 1
-    starts = np.arange(out) * s - pad_lo
-    lo, hi = -count_lo, size + count_hi
-    return np.minimum(starts + k, hi) - np.maximum(starts, lo)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -54,102 +54,94 @@ class Context:
 
 Lowering = Callable[[Any, Layer, list[Any], Context], Any]
 
+#: The part name of the padding layer a lowering adds before a layer (``stem__pad``).
+PAD = "pad"
+
 
 def _apply(ctx: Context, layer: Layer, keras_layer: keras.layers.Layer, x: Any) -> Any:
     ctx.produced_by[layer.name] = keras_layer
     return keras_layer(x)
 
 
-def _explicit_pads(padding: Any, size: tuple[int, int], kernel: Any, strides: Any, ceil: bool) -> tuple[int, ...]:
-    """(top, bottom, left, right): explicit padding plus the extra row/column of ceil rounding."""
-    ph, pw = (0, 0) if padding == "valid" else pair(padding)
-    (kh, kw), (sh, sw) = pair(kernel), pair(strides)
-    pads = []
-    for n, k, s, p in ((size[0], kh, sh, ph), (size[1], kw, sw, pw)):
-        extra = 0
-        if ceil:
-            out = -(-(n + 2 * p - k) // s) + 1
-            if (out - 1) * s >= n + p:
-                out -= 1
-            extra = max(0, (out - 1) * s + k - (n + 2 * p))
-        pads += [p, p + extra]
-    return tuple(pads)
+def _pad_name(layer: Layer) -> str:
+    """Explicit padding is a Keras layer of its own, named as a part of the IR layer it serves."""
+    return (layer.path / PAD).backend
 
 
 def lower_conv(op: Conv, layer: Layer, inputs: list[Any], ctx: Context) -> Any:
     x = inputs[0]
-    padding = op.padding
-    if padding not in ("same", "valid"):
-        ph, pw = pair(padding)
-        x = keras.layers.ZeroPadding2D(((ph, ph), (pw, pw)), name=f"{layer.name}.pad")(x)
+    geometry = op.geometry()
+    padding = geometry.padding
+    if not isinstance(padding, str):
+        t, b, left, r = geometry.pads(*layer.input_shapes[0][:2])
+        x = keras.layers.ZeroPadding2D(((t, b), (left, r)), name=_pad_name(layer))(x)
         padding = "valid"
     conv = keras.layers.Conv2D(
-        int(op.filters),
-        pair(op.kernel),
-        strides=pair(op.strides),
+        op.filters,
+        geometry.kernel,
+        strides=geometry.strides,
         padding=padding,
-        dilation_rate=pair(op.dilation),
-        use_bias=bool(op.bias),
+        dilation_rate=geometry.dilation,
+        use_bias=op.bias,
         kernel_initializer=keras.initializers.GlorotUniform(seed=ctx.seed_for(layer.name)),
         bias_initializer="zeros",
-        name=layer.name,
+        name=layer.backend_name,
     )
     return _apply(ctx, layer, conv, x)
 
 
 def lower_maxpool(op: MaxPool, layer: Layer, inputs: list[Any], ctx: Context) -> Any:
     x = inputs[0]
-    strides = pair(op.effective_strides())
-    padding = op.padding
-    if padding not in ("same", "valid") or op.ceil:
-        pads = _explicit_pads(padding, layer.input_shapes[0][:2], op.size, strides, bool(op.ceil))
+    geometry = op.geometry()
+    padding = geometry.padding
+    if not isinstance(padding, str) or geometry.ceil:
+        pads = geometry.pads(*layer.input_shapes[0][:2])
         if any(pads):
-            x = ConstantPad2D(pads, value=-math.inf, name=f"{layer.name}.pad")(x)
+            x = ConstantPad2D(pads, value=-math.inf, name=_pad_name(layer))(x)
         padding = "valid"
-    pool = keras.layers.MaxPooling2D(pair(op.size), strides=strides, padding=padding, name=layer.name)
+    pool = keras.layers.MaxPooling2D(
+        geometry.kernel, strides=geometry.strides, padding=padding, name=layer.backend_name
+    )
     return _apply(ctx, layer, pool, x)
 
 
 def lower_avgpool(op: AvgPool, layer: Layer, inputs: list[Any], ctx: Context) -> Any:
     x = inputs[0]
-    strides, size = pair(op.effective_strides()), pair(op.size)
+    geometry = op.geometry()
     h, w = layer.input_shapes[0][:2]
-    stock_same = op.padding == "same" and not op.count_pad
-    stock_valid = op.padding == "valid" and not op.ceil
-    if stock_same or stock_valid:
-        pool = keras.layers.AveragePooling2D(size, strides=strides, padding=op.padding, name=layer.name)
+    counts = op.counts_padding
+    if (geometry.padding == "same" and not counts) or (geometry.padding == "valid" and not geometry.ceil):
+        pool = keras.layers.AveragePooling2D(
+            geometry.kernel, strides=geometry.strides, padding=geometry.padding, name=layer.backend_name
+        )
         return _apply(ctx, layer, pool, x)
-    if op.padding == "same":  # 'same' geometry, padding counted in the divisor
-        pads = []
-        for n, k, s in ((h, size[0], strides[0]), (w, size[1], strides[1])):
-            total = max((-(-n // s) - 1) * s + k - n, 0)
-            pads += [total // 2, total - total // 2]
-        counted = tuple(pads)
-    else:
-        pads = list(_explicit_pads(op.padding, (h, w), size, strides, bool(op.ceil)))
-        ph, pw = (0, 0) if op.padding == "valid" else pair(op.padding)
-        count = op.count_pad is not False  # explicit padding counts unless told otherwise (PyTorch)
-        counted = (ph, ph, pw, pw) if count else (0, 0, 0, 0)
-    pool = PaddedAveragePooling2D(size, strides, tuple(pads), counted, name=layer.name)
+    pool = PaddedAveragePooling2D(
+        geometry.kernel,
+        geometry.strides,
+        geometry.pads(h, w),
+        geometry.counted(h, w, counts),
+        name=layer.backend_name,
+    )
     return _apply(ctx, layer, pool, x)
 
 
 def lower_dense(op: Dense, layer: Layer, inputs: list[Any], ctx: Context) -> Any:
     dense = keras.layers.Dense(
-        int(op.units),
+        op.units,
         activation=None if op.activation == "none" else op.activation,
-        use_bias=bool(op.bias),
+        use_bias=op.bias,
         kernel_initializer=keras.initializers.GlorotUniform(seed=ctx.seed_for(layer.name)),
-        name=layer.name,
+        name=layer.backend_name,
     )
     return _apply(ctx, layer, dense, inputs[0])
 
 
-def _stock(make: Callable[[Any, Layer, Context], keras.layers.Layer], merge: bool = False) -> Lowering:
-    """A lowering to one Keras layer; a merge takes its inputs as a list (even one branch)."""
+def _stock(make: Callable[[Any, str, Layer, Context], keras.layers.Layer], merge: bool = False) -> Lowering:
+    """A lowering to one Keras layer, named by the layer's backend name; a merge takes its
+    inputs as a list (even one branch)."""
 
     def lowering(op: Any, layer: Layer, inputs: list[Any], ctx: Context) -> Any:
-        return _apply(ctx, layer, make(op, layer, ctx), inputs if merge else inputs[0])
+        return _apply(ctx, layer, make(op, layer.backend_name, layer, ctx), inputs if merge else inputs[0])
 
     return lowering
 
@@ -161,28 +153,24 @@ LOWERINGS: dict[type[Op], Lowering] = {
     AvgPool: lower_avgpool,
     Dense: lower_dense,
     BatchNorm: _stock(
-        lambda op, layer, ctx: keras.layers.BatchNormalization(
-            epsilon=float(op.epsilon),
-            momentum=float(op.momentum),
-            scale=bool(op.scale),
-            center=bool(op.center),
-            name=layer.name,
+        lambda op, name, layer, ctx: keras.layers.BatchNormalization(
+            epsilon=op.epsilon, momentum=op.momentum, scale=op.scale, center=op.center, name=name
         )
     ),
-    Act: _stock(lambda op, layer, ctx: keras.layers.Activation(op.fn, name=layer.name)),
-    LRN: _stock(lambda op, layer, ctx: LocalResponseNorm(op.size, op.alpha, op.beta, op.bias, name=layer.name)),
-    AdaptiveAvgPool: _stock(lambda op, layer, ctx: AdaptiveAveragePooling2D(pair(op.size), name=layer.name)),
+    Act: _stock(lambda op, name, layer, ctx: keras.layers.Activation(op.fn, name=name)),
+    LRN: _stock(lambda op, name, layer, ctx: LocalResponseNorm(op.size, op.alpha, op.beta, op.bias, name=name)),
+    AdaptiveAvgPool: _stock(lambda op, name, layer, ctx: AdaptiveAveragePooling2D(pair(op.size), name=name)),
     GlobalAvgPool: _stock(
-        lambda op, layer, ctx: keras.layers.GlobalAveragePooling2D(keepdims=bool(op.keepdims), name=layer.name)
+        lambda op, name, layer, ctx: keras.layers.GlobalAveragePooling2D(keepdims=op.keepdims, name=name)
     ),
     GlobalMaxPool: _stock(
-        lambda op, layer, ctx: keras.layers.GlobalMaxPooling2D(keepdims=bool(op.keepdims), name=layer.name)
+        lambda op, name, layer, ctx: keras.layers.GlobalMaxPooling2D(keepdims=op.keepdims, name=name)
     ),
     Dropout: _stock(
-        lambda op, layer, ctx: keras.layers.Dropout(float(op.rate), seed=ctx.seed_for(layer.name), name=layer.name)
+        lambda op, name, layer, ctx: keras.layers.Dropout(op.rate, seed=ctx.seed_for(layer.name), name=name)
     ),
-    Flatten: _stock(lambda op, layer, ctx: keras.layers.Flatten(name=layer.name)),
-    Identity: _stock(lambda op, layer, ctx: keras.layers.Identity(name=layer.name)),
-    Concat: _stock(lambda op, layer, ctx: keras.layers.Concatenate(axis=-1, name=layer.name), merge=True),
-    ResidualAdd: _stock(lambda op, layer, ctx: ScaledResidualAdd(float(op.scale), name=layer.name), merge=True),
+    Flatten: _stock(lambda op, name, layer, ctx: keras.layers.Flatten(name=name)),
+    Identity: _stock(lambda op, name, layer, ctx: keras.layers.Identity(name=name)),
+    Concat: _stock(lambda op, name, layer, ctx: keras.layers.Concatenate(axis=-1, name=name), merge=True),
+    ResidualAdd: _stock(lambda op, name, layer, ctx: ScaledResidualAdd(op.scale, name=name), merge=True),
 }

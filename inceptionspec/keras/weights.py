@@ -8,6 +8,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from inceptionspec.core.names import spec_path
 from inceptionspec.keras.layers import CUSTOM_OBJECTS
 
 # --- weight transfer ------------------------------------------------------------------
@@ -15,6 +16,9 @@ from inceptionspec.keras.layers import CUSTOM_OBJECTS
 
 @dataclass
 class TransferReport:
+    """What :func:`transfer_weights` did. ``pairs`` and ``skipped`` hold Keras layer names (for a
+    model built here, backend names such as ``aux1__fc``); the text shows them as spec paths."""
+
     pairs: list[tuple[str, str]]
     skipped: list[str]
     tensors: int
@@ -29,7 +33,7 @@ class TransferReport:
             text += ", ".join(name for name, _ in self.mismatched[:5]) + (" …" if len(self.mismatched) > 5 else "")
         if self.skipped:
             text += f"; {len(self.skipped)} layers of the destination kept their initial weights: "
-            text += ", ".join(self.skipped[:5]) + (" …" if len(self.skipped) > 5 else "")
+            text += ", ".join(spec_path(name) for name in self.skipped[:5]) + (" …" if len(self.skipped) > 5 else "")
         return text
 
 
@@ -85,14 +89,14 @@ def transfer_weights(src: keras.Model, dst: keras.Model, partial: bool = False) 
                 mismatched.append((d.name, f"the source's `{s.name}` has weights {s_shapes}, this layer {d_shapes}"))
                 continue
             raise TransferError(
-                f"layer {i + 1} differs: {type(s).__name__} `{s.name}` has weights {s_shapes}, "
-                f"{type(d).__name__} `{d.name}` has {d_shapes}"
+                f"layer {i + 1} differs: {type(s).__name__} `{spec_path(s.name)}` has weights {s_shapes}, "
+                f"{type(d).__name__} `{spec_path(d.name)}` has {d_shapes}"
             )
         pairs.append((s, d))
     if len(a) > len(b) and not partial:
         raise TransferError(
             f"the source has {len(a)} layers with weights, the destination only {len(b)}; "
-            f"first without a partner: `{a[len(b)].name}`"
+            f"first without a partner: `{spec_path(a[len(b)].name)}`"
         )
     tensors = values = 0
     for s, d in pairs:

@@ -158,29 +158,7 @@ class Expander:
         return size
 
     # --- the document ---------------------------------------------------------------
-    def check_complete(self) -> None:
-        """What the schema's model-level checks say, in case they did not run: validation before
-        expansion leaves out an op's missing arguments (``defaults`` may supply them), and then
-        pydantic skips the checks of the models around that op."""
-        doc = self.doc
-        missing = [key for key in ("input", "stages") if doc.get(key) is None]
-        if missing:
-            self.errors.add(
-                doc.loc or Loc("<spec>", 1, 1),
-                f"missing {' and '.join(f'`{k}`' for k in missing)} (required unless `extends` is given)",
-            )
-        for name, template in self.templates.items():
-            if isinstance(template, dict) and (template.get("branches") is None) == (template.get("layers") is None):
-                self.errors.add(
-                    (self.templates.key_loc(name) if isinstance(self.templates, LocDict) else None)
-                    or doc.loc
-                    or Loc("<spec>", 1, 1),
-                    f"template `{name}` needs exactly one of `branches` and `layers`",
-                )
-        self.errors.raise_if_any()
-
     def expand(self) -> LocDict:
-        self.check_complete()
         self.check_size()
         doc = self.doc
         out = LocDict(loc=doc.loc)

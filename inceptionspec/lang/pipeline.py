@@ -26,6 +26,7 @@ from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Loc, SpecError
 from inceptionspec.lang.depth import Depth
 from inceptionspec.lang.expand import expand
+from inceptionspec.lang.expanded import ExpandedSpec
 from inceptionspec.lang.loader import LocDict, LocList, copy_tree, located, to_plain
 from inceptionspec.lang.models import Spec, Width
 from inceptionspec.lang.node import Node
@@ -119,8 +120,8 @@ class Resolved:
         width: float | Mapping[str, Any] | None = None,
         input_size: int | tuple[int, int] | list[int] | None = None,
         depth: float | None = None,
-    ) -> Spec:
-        """The expanded, validated :class:`Spec`.
+    ) -> ExpandedSpec:
+        """The expanded, validated :class:`Spec` (an :class:`ExpandedSpec`: concrete ops only).
 
         ``overrides`` are applied after the resolved ones (same shapes as :func:`load`'s);
         ``width`` is a width multiplier (or a mapping with ``multiplier``, ``divisor``,
@@ -129,9 +130,7 @@ class Resolved:
         scaled, rounded up).  Only what these change is validated again.
         Raises :class:`SpecError`."""
         doc = self.expanded_document(overrides, width=width, input_size=input_size, depth=depth)
-        spec = validate(Spec, doc, doc.loc or Loc(self.source, 1, 1), {"templates": set()})
-        assert spec is not None  # partial=False: a problem raises
-        return spec
+        return validate(ExpandedSpec, doc, doc.loc or Loc(self.source, 1, 1))
 
     def _with_knobs(self, doc: LocDict, width: Any, input_size: Any, depth: Any = None) -> LocDict:
         """The document with the knobs' values in place (a new top level; nothing below it is copied)."""
@@ -168,10 +167,11 @@ class Resolved:
 
 
 def _validate_written(doc: LocDict, source: object) -> None:
-    """Validate the document as written (before expansion: an op's missing arguments may come from defaults)."""
+    """Validate the document as written (the written language's models leave an op's required arguments
+    optional: defaults may supply them; the expanded spec's models require them)."""
     fallback = doc.loc or Loc(str(source), 1, 1)
     templates = set(doc.get("templates") or {}) if isinstance(doc.get("templates"), dict) else set()
-    validate(Spec, doc, fallback, {"templates": templates}, partial=True)
+    validate(Spec, doc, fallback, {"templates": templates})
 
 
 def resolve(source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None) -> Resolved:
@@ -197,7 +197,7 @@ def expanded_document(
     return resolve(source, overrides, budget).expanded_document()
 
 
-def load(source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None) -> Spec:
+def load(source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None) -> ExpandedSpec:
     """Load a spec (a path or a shipped name), fully resolved and validated.
 
     ``overrides`` are applied after the file's own, in one of two shapes: a mapping

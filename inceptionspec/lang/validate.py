@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from inceptionspec.core.errors import Collector, Diagnostic, Loc, SpecError, did_you_mean
+from inceptionspec.core.names import NAME_PATTERN, NAME_RULE
 from inceptionspec.lang.loader import YAML11_BOOLS, LocDict, LocList
 from inceptionspec.lang.node import quote_key
-from inceptionspec.ops import USER_OPS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -89,7 +89,9 @@ def _expectation(err: dict[str, Any]) -> str | None:
         pattern = err["ctx"]["pattern"]
         if pattern.startswith("^\\$"):
             return "a `$parameter` (inside a template)"
-        return "a name of letters, digits and underscores"
+        if pattern == NAME_PATTERN:
+            return f"a name ({NAME_RULE})"
+        return "an identifier (letters, digits and `_`, not starting with a digit)"
     return None
 
 
@@ -146,11 +148,8 @@ _CONSTRAINT_KINDS = {
 }
 
 
-def diagnostics(exc: ValidationError, root: Any, fallback: Loc, partial: bool = False) -> list[Diagnostic]:
-    """One diagnostic per located problem, folding union alternatives together.
-
-    ``partial``: before expansion, an op may still get a missing argument from
-    ``defaults``, so those omissions are left to the check after expansion."""
+def diagnostics(exc: ValidationError, root: Any, fallback: Loc) -> list[Diagnostic]:
+    """One diagnostic per located problem, folding union alternatives together."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     raw = exc.errors(include_url=False)
     # Every strict prefix of an error's data path: "another error lies deeper inside this value"
@@ -160,8 +159,6 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc, partial: bool = 
         data = _data_path(root, tuple(err["loc"]))
         inner.update(data[:i] for i in range(len(data)))
     for err in raw:
-        if partial and err["type"] == "missing" and _is_op_argument(tuple(err["loc"])):
-            continue
         path = _data_path(root, tuple(err["loc"]))
         if err["type"] == "missing":
             path = (*path, ("missing", err["loc"][-1]))
@@ -177,7 +174,7 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc, partial: bool = 
         data_path = tuple(p for p in path if not isinstance(p, tuple))
         specific = [e for e in errs if e["type"] in _CONSTRAINT_KINDS and not _is_ref_mismatch(e)]
         chosen = specific or errs
-        is_key = chosen[0]["type"] == "extra_forbidden"
+        is_key = chosen[0]["type"] == "extra_forbidden" or chosen[0]["loc"][-1:] == ("[key]",)
         loc = locate(root, data_path, fallback, key=is_key)
         if len(chosen) == 1 or specific:
             message, hint = _message(chosen[0])
@@ -199,32 +196,21 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc, partial: bool = 
     return out
 
 
-def _is_op_argument(loc: tuple[Any, ...]) -> bool:
-    """Whether a pydantic error path ends at an argument of an op: ``..., "conv", "conv", "kernel"``
-    (the item union's tag and the item's field are both the op kind; a union label may follow).
-    A head or a branch that is merely *named* ``conv`` does not match."""
-    return any(loc[j] in USER_OPS and loc[j - 1] == loc[j] for j in range(max(1, len(loc) - 3), len(loc) - 1))
-
-
 def _is_ref_mismatch(err: dict[str, Any]) -> bool:
     return err["type"] == "string_pattern_mismatch" and err["ctx"]["pattern"].startswith("^\\$")
 
 
-def validate(
-    model: type[M], data: Any, fallback: Loc, context: dict[str, Any] | None = None, partial: bool = False
-) -> M | None:
+def validate(model: type[M], data: Any, fallback: Loc, context: dict[str, Any] | None = None) -> M:
     """Validate located data; raise SpecError with every problem found.
 
-    With ``partial`` (before expansion) returns None when only op arguments that
-    defaults may still supply are missing."""
+    Before expansion (the written language's models) an op's required arguments are
+    optional, as ``defaults`` may supply them; the expanded spec's models require them."""
     collector = Collector()
     try:
         result = model.model_validate(data, context={**(context or {}), "collector": collector})
     except ValidationError as exc:
-        for d in diagnostics(exc, data, fallback, partial):
+        for d in diagnostics(exc, data, fallback):
             collector.add(d.loc, d.message, d.hint)
-        if not collector.errors:
-            return None
         raise SpecError(_in_file_order(collector)) from None
     if collector.errors:
         raise SpecError(_in_file_order(collector))

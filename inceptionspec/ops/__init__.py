@@ -3,10 +3,11 @@
 An op class is a pydantic model of its arguments (what a user writes after
 ``- conv:``) plus the rules every backend shares:
 
-* ``lower(name)`` — the primitive layers it becomes in the IR (a conv with batch
-  norm and ReLU becomes three: conv, bn, act); most ops are already primitive;
+* ``lower()`` — the primitive layers it becomes in the IR, each with its role (a conv
+  with batch norm and ReLU becomes three: ``main``, ``bn``, ``act``); most ops are one;
 * ``infer(inputs)`` — the output shape, or :class:`ShapeError` with the numbers;
-* ``params(inputs, out)`` — (trainable, non-trainable), counted as Keras counts;
+* ``weight_shapes(inputs, out)`` — its weights' shapes as Keras lays them out
+  (``{"kernel": (kh, kw, cin, cout), "bias": (cout,)}``); ``params`` counts them;
 * ``macs(inputs, out)`` — multiply-accumulates (convolutions and dense layers);
 * ``window(inputs)`` — kernel, stride and dilation along H and W, for the
   receptive field.
@@ -19,20 +20,24 @@ from __future__ import annotations
 
 from inceptionspec.ops.base import (
     Activation,
+    ActivationName,
     Filters,
     Kernel,
+    Name,
     NonNegInt,
     Norm,
     Op,
     Padding,
     PadPair,
     Pair,
-    ParamRef,
+    Part,
     PosInt,
     Prob,
     Shape,
     ShapeError,
     Size,
+    WeightShapes,
+    Window,
     fmt_padding,
     fmt_pair,
     fmt_shape,
@@ -64,10 +69,12 @@ from inceptionspec.ops.catalog import (
     projection,
     residual_add,
 )
+from inceptionspec.ops.geometry import Window2D
 
 __all__ = [
     "Act",
     "Activation",
+    "ActivationName",
     "AdaptiveAvgPool",
     "AvgPool",
     "BNSettings",
@@ -84,6 +91,7 @@ __all__ = [
     "Kernel",
     "LRN",
     "MaxPool",
+    "Name",
     "NonNegInt",
     "Norm",
     "OPS",
@@ -91,7 +99,7 @@ __all__ = [
     "PadPair",
     "Padding",
     "Pair",
-    "ParamRef",
+    "Part",
     "PosInt",
     "Prob",
     "ResidualAdd",
@@ -99,6 +107,9 @@ __all__ = [
     "ShapeError",
     "Size",
     "USER_OPS",
+    "WeightShapes",
+    "Window",
+    "Window2D",
     "activation",
     "batch_norm",
     "concat",

@@ -1,49 +1,65 @@
-"""The op base class, argument types and the formatting of windows and shapes."""
+"""The op base class, argument types and the formatting of windows and shapes.
+
+Argument types are *concrete*: what an op holds after expansion (an int, a pair, a
+literal). The language widens every argument with ``| $param`` for template bodies
+(``lang/params.py`` generates those models from these), so nothing after expansion
+sees a parameter reference. Shared types are ``TypeAliasType`` so pydantic builds each
+once per validator instead of once per use.
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
+from typing_extensions import TypeAliasType
 
+from inceptionspec.core.names import MAX_NAME_LENGTH, NAME_PATTERN
 from inceptionspec.lang.node import Node
 
 Shape = tuple[int, ...]
 
 # --- argument types ---------------------------------------------------------------
 
-ParamRef = Annotated[str, StringConstraints(pattern=r"^\$[A-Za-z_][A-Za-z0-9_]*$")]
-"""A template parameter (``$n3x3``); only meaningful inside a template."""
+Name = TypeAliasType("Name", Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)])
+"""A block, branch, layer, head or template name: one part of a spec path (``core.names``)."""
 
-PosInt = Annotated[int, Field(ge=1, le=1_000_000_000)]
-NonNegInt = Annotated[int, Field(ge=0, le=1_000_000)]
-Size = Annotated[int, Field(ge=1, le=100_000)]
-Pair = Annotated[list[Size | ParamRef], Field(min_length=2, max_length=2)]
-PadPair = Annotated[list[NonNegInt | ParamRef], Field(min_length=2, max_length=2)]
-Prob = Annotated[float, Field(ge=0.0, lt=1.0)]
+PosInt = TypeAliasType("PosInt", Annotated[int, Field(ge=1, le=1_000_000_000)])
+NonNegInt = TypeAliasType("NonNegInt", Annotated[int, Field(ge=0, le=1_000_000)])
+Size = TypeAliasType("Size", Annotated[int, Field(ge=1, le=100_000)])
+Pair = TypeAliasType("Pair", Annotated[list[Size], Field(min_length=2, max_length=2)])
+PadPair = TypeAliasType("PadPair", Annotated[list[NonNegInt], Field(min_length=2, max_length=2)])
+Prob = TypeAliasType("Prob", Annotated[float, Field(ge=0.0, lt=1.0)])
 
-Filters = PosInt | ParamRef
-Kernel = Size | Pair | ParamRef
-Padding = Literal["same", "valid"] | NonNegInt | PadPair | ParamRef
-Activation = (
-    Literal["none", "relu", "relu6", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu", "selu", "softplus"] | ParamRef
-)
-Norm = Literal["none", "bn"] | ParamRef
+Filters = PosInt
+Kernel = TypeAliasType("Kernel", Size | Pair)
+Padding = TypeAliasType("Padding", Literal["same", "valid"] | NonNegInt | PadPair)
+ActivationName = Literal[
+    "none", "relu", "relu6", "sigmoid", "tanh", "softmax", "gelu", "silu", "elu", "selu", "softplus"
+]
+Activation = TypeAliasType("Activation", ActivationName)
+Norm = Literal["none", "bn"]
+
+#: An int or [h, w], as an op holds a window argument.
+Window = int | list[int] | tuple[int, int]
 
 
-def pair(value: Any) -> tuple[int, int]:
+def pair(value: Window) -> tuple[int, int]:
     """An int or [h, w] as (h, w)."""
-    if isinstance(value, (list, tuple)):
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
+    if isinstance(value, int):
+        return value, value
+    h, w = value
+    return h, w
 
 
-def fmt_pair(value: Any, sep: str = "×") -> str:
+def fmt_pair(value: Window, sep: str = "×") -> str:
     h, w = pair(value)
     return f"{h}{sep}{w}"
 
 
-def fmt_window(kernel: Any, strides: Any) -> str:
+def fmt_window(kernel: Window, strides: Window) -> str:
     """``3×3/2``, ``1×7``: a kernel with its stride when it is not 1."""
     sh, sw = pair(strides)
     stride = "" if (sh, sw) == (1, 1) else "/" + (str(sh) if sh == sw else fmt_pair(strides))
@@ -67,6 +83,20 @@ class ShapeError(Exception):
 # --- the base class ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Part:
+    """One primitive layer a written op becomes: its role in the op (``main``, ``bn``, ``act``),
+    the primitive op, and its name under the op's path (None: the op's own path)."""
+
+    role: str
+    op: Op
+    name: str | None = None
+
+
+#: Weight name → shape, in the order and layout Keras creates them (channels last).
+WeightShapes = dict[str, tuple[int, ...]]
+
+
 class Op(Node):
     """An op's arguments; subclasses set ``kind`` and override the rules they need."""
 
@@ -77,21 +107,35 @@ class Op(Node):
     summary: ClassVar[str] = ""
     #: Ops users cannot write (merges are made by blocks).
     internal: ClassVar[bool] = False
+    #: Weights that are state, not learnt (batch norm's moving statistics).
+    non_trainable: ClassVar[frozenset[str]] = frozenset()
     #: Arguments the width multiplier scales (`width:`), e.g. a conv's ``filters``.
     width_scaled: ClassVar[tuple[str, ...]] = ()
 
-    name: str | None = Field(None, description="Layer name; generated from the op kind when omitted.")
+    name: Name | None = Field(None, description="Layer name; generated from the op kind when omitted.")
 
     # Rules -------------------------------------------------------------------
-    def lower(self) -> list[tuple[str, Op]]:
-        """The primitive ops this op becomes: (name suffix, op); '' keeps the op's own name."""
-        return [("", self)]
+    def lower(self) -> list[Part]:
+        """The primitive layers this op becomes, in order; most ops are one ``main`` part."""
+        return [Part("main", self)]
 
     def infer(self, inputs: list[Shape]) -> Shape:
         return _single(self, inputs)
 
+    def weight_shapes(self, inputs: list[Shape], out: Shape) -> WeightShapes:
+        """The weights this (primitive) op has, as Keras lays them out; checkpoint loading,
+        export and the Keras self-check all read this."""
+        return {}
+
     def params(self, inputs: list[Shape], out: Shape) -> tuple[int, int]:
-        return 0, 0
+        """(trainable, non-trainable) parameters, counted from :meth:`weight_shapes`."""
+        trainable = frozen = 0
+        for name, shape in self.weight_shapes(inputs, out).items():
+            if name in self.non_trainable:
+                frozen += math.prod(shape)
+            else:
+                trainable += math.prod(shape)
+        return trainable, frozen
 
     def macs(self, inputs: list[Shape], out: Shape) -> int:
         return 0
@@ -106,6 +150,16 @@ class Op(Node):
 
     def attrs(self) -> dict[str, Any]:
         return self.model_dump(exclude={"name"})
+
+    def written(self) -> dict[str, Any]:
+        """The arguments as the diff compares them: those that mean something here (a conv's
+        ``bn`` settings only when it has batch norm). A nested mapping is an optional part's
+        settings, present only when the part is (see :meth:`parts`)."""
+        return self.attrs()
+
+    def parts(self) -> dict[str, str]:
+        """Optional parts this op has, each with a label: ``{"bn": "batch norm (momentum 0.9, …)"}``."""
+        return {}
 
 
 def _single(op: Op, inputs: list[Shape]) -> Shape:

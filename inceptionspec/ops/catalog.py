@@ -1,4 +1,10 @@
-"""The ops: one class each, carrying its arguments, shape rule and cost rule."""
+"""The ops: one class each, carrying its arguments, shape rule and cost rule.
+
+Arguments are declared with their concrete types (what an op holds after expansion); the
+language's models that also accept ``$param`` are generated from these (``lang/params.py``).
+Checks that involve several arguments are pydantic model validators: they run on the
+expanded spec, where every argument is known, whichever ``defaults`` supplied it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import functools
 import math
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from inceptionspec.lang.node import Node
 from inceptionspec.ops.base import (
@@ -16,11 +22,12 @@ from inceptionspec.ops.base import (
     Norm,
     Op,
     Padding,
-    ParamRef,
+    Part,
     PosInt,
     Prob,
     Shape,
     ShapeError,
+    WeightShapes,
     _single,
     _spatial,
     fmt_padding,
@@ -29,7 +36,10 @@ from inceptionspec.ops.base import (
     fmt_window,
     pair,
 )
-from inceptionspec.ops.geometry import _spatial_out
+from inceptionspec.ops.geometry import Window2D
+
+Epsilon = Annotated[float, Field(gt=0, le=1)]
+Momentum = Annotated[float, Field(ge=0, le=1)]
 
 # --- the ops ----------------------------------------------------------------------
 
@@ -37,17 +47,21 @@ from inceptionspec.ops.geometry import _spatial_out
 class BatchNorm(Op):
     kind: ClassVar[str] = "bn"
     summary: ClassVar[str] = "Batch normalisation over the channel axis."
+    non_trainable: ClassVar[frozenset[str]] = frozenset({"moving_mean", "moving_variance"})
 
-    epsilon: Annotated[float, Field(gt=0, le=1)] | ParamRef = Field(1e-3, description="Added to the variance.")
-    momentum: Annotated[float, Field(ge=0, le=1)] | ParamRef = Field(
+    epsilon: Epsilon = Field(1e-3, description="Added to the variance.")
+    momentum: Momentum = Field(
         0.99, description="Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %)."
     )
-    scale: bool | ParamRef = Field(True, description="Learn gamma (Keras `scale`).")
-    center: bool | ParamRef = Field(True, description="Learn beta (Keras `center`).")
+    scale: bool = Field(True, description="Learn gamma (Keras `scale`).")
+    center: bool = Field(True, description="Learn beta (Keras `center`).")
 
-    def params(self, inputs: list[Shape], out: Shape) -> tuple[int, int]:
-        c = out[-1]
-        return c * (int(self.scale) + int(self.center)), 2 * c
+    def weight_shapes(self, inputs: list[Shape], out: Shape) -> WeightShapes:
+        c = (out[-1],)
+        shapes = {"gamma": c} if self.scale else {}
+        if self.center:
+            shapes["beta"] = c
+        return {**shapes, "moving_mean": c, "moving_variance": c}
 
 
 class Act(Op):
@@ -58,18 +72,24 @@ class Act(Op):
     fn: Activation = Field("relu", description="The activation function.")
 
     def describe(self) -> str:
-        return str(self.fn)
+        return self.fn
 
 
 class BNSettings(Node):
     """Batch-norm settings inside a conv (`conv: {norm: bn, bn: {...}}`)."""
 
-    epsilon: Annotated[float, Field(gt=0, le=1)] | ParamRef = Field(1e-3, description="Added to the variance.")
-    momentum: Annotated[float, Field(ge=0, le=1)] | ParamRef = Field(
+    epsilon: Epsilon = Field(1e-3, description="Added to the variance.")
+    momentum: Momentum = Field(
         0.99, description="Momentum of the moving mean and variance (Keras' convention: 0.99 keeps 99 %)."
     )
-    scale: bool | ParamRef = Field(True, description="Learn gamma (Keras `scale`).")
-    center: bool | ParamRef = Field(True, description="Learn beta (Keras `center`).")
+    scale: bool = Field(True, description="Learn gamma (Keras `scale`).")
+    center: bool = Field(True, description="Learn beta (Keras `center`).")
+
+    def label(self) -> str:
+        """``batch norm (momentum 0.9, epsilon 0.001)``; ``no gamma`` / ``no beta`` when not learnt."""
+        words = [f"momentum {self.momentum:g}", f"epsilon {self.epsilon:g}"]
+        words += (["no gamma"] if not self.scale else []) + (["no beta"] if not self.center else [])
+        return f"batch norm ({', '.join(words)})"
 
 
 class Conv(Op):
@@ -85,78 +105,113 @@ class Conv(Op):
         "valid",
         description="`same` (Keras), `valid`, or explicit symmetric amounts: an int or [h, w] (Caffe/PyTorch).",
     )
-    bias: bool | ParamRef = Field(True, description="Whether the conv has a bias (usually false before batch norm).")
+    bias: bool = Field(True, description="Whether the conv has a bias (usually false before batch norm).")
     norm: Norm = Field("none", description="`bn` adds batch normalisation.")
     bn: BNSettings = Field(default_factory=BNSettings, description="Batch-norm settings when `norm: bn`.")
     activation: Activation = Field(
         "none", description="Applied after the conv (and its batch norm, with `order: norm_act`)."
     )
-    order: Literal["norm_act", "act_norm"] | ParamRef = Field(
+    order: Literal["norm_act", "act_norm"] = Field(
         "norm_act", description="`norm_act`: conv → BN → act (usual); `act_norm`: conv → act → BN."
     )
 
-    def lower(self) -> list[tuple[str, Op]]:
+    @model_validator(mode="after")
+    def _stride_or_dilation(self) -> Conv:
+        if max(pair(self.strides)) > 1 and max(pair(self.dilation)) > 1:
+            raise ValueError("a conv cannot have both strides > 1 and dilation > 1")
+        return self
+
+    def lower(self) -> list[Part]:
         if self.norm == "none" and self.activation == "none":
-            return [("", self)]
-        conv = self.model_copy(update={"norm": "none", "activation": "none", "bn": _default_bn()})
-        steps: list[tuple[str, Op]] = [("", conv)]
+            return [Part("main", self)]
+        conv = _primitive_conv(
+            self.name,
+            self.filters,
+            _key(self.kernel),
+            _key(self.strides),
+            _key(self.dilation),
+            _key(self.padding),
+            self.bias,
+        )
         norm = act = None
         if self.norm == "bn":
             bn = self.bn
-            norm = (".bn", batch_norm(float(bn.epsilon), float(bn.momentum), bool(bn.scale), bool(bn.center)))
+            norm = Part("bn", batch_norm(bn.epsilon, bn.momentum, bn.scale, bn.center), "bn")
         if self.activation != "none":
-            act = (f".{self.activation}", activation(str(self.activation)))
+            act = Part("act", activation(self.activation), self.activation)
         tail = [norm, act] if self.order == "norm_act" else [act, norm]
-        steps.extend(step for step in tail if step is not None)
-        return steps
+        return [Part("main", conv), *(part for part in tail if part is not None)]
+
+    def geometry(self) -> Window2D:
+        return Window2D.of(self.kernel, self.strides, self.padding, self.dilation)
 
     def infer(self, inputs: list[Shape]) -> Shape:
-        shape = _spatial(self, inputs)
-        if max(pair(self.strides)) > 1 and max(pair(self.dilation)) > 1:
-            raise ShapeError("a conv cannot have both strides > 1 and dilation > 1")
-        oh, ow = _spatial_out(self, shape, self.kernel, self.strides, self.padding, False, self.dilation)
-        return oh, ow, int(self.filters)
+        h, w, _ = _spatial(self, inputs)
+        oh, ow = self.geometry().out(h, w, f"{fmt_window(self.kernel, self.strides)} {self.kind}")
+        return oh, ow, self.filters
 
-    def params(self, inputs: list[Shape], out: Shape) -> tuple[int, int]:
+    def weight_shapes(self, inputs: list[Shape], out: Shape) -> WeightShapes:
         kh, kw = pair(self.kernel)
-        weights = kh * kw * inputs[0][-1] * out[-1]
-        return weights + (out[-1] if self.bias else 0), 0
+        shapes: WeightShapes = {"kernel": (kh, kw, inputs[0][-1], out[-1])}
+        return {**shapes, "bias": (out[-1],)} if self.bias else shapes
 
     def macs(self, inputs: list[Shape], out: Shape) -> int:
         kh, kw = pair(self.kernel)
         return out[0] * out[1] * out[2] * kh * kw * inputs[0][-1]
 
     def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:
-        (kh, kw), (dh, dw), (sh, sw) = pair(self.kernel), pair(self.dilation), pair(self.strides)
-        return dh * (kh - 1) + 1, dw * (kw - 1) + 1, sh, sw
+        geometry = self.geometry()
+        return (*geometry.extent, *geometry.strides)
 
     def describe(self) -> str:
         return f"{fmt_window(self.kernel, self.strides)}{fmt_padding(self.padding)} conv {self.filters}"
+
+    def written(self) -> dict[str, Any]:
+        out = self.attrs()
+        del out["norm"]
+        if self.norm == "none":
+            del out["bn"]
+        if self.norm == "none" or self.activation == "none":
+            del out["order"]  # only meaningful with both
+        return out
+
+    def parts(self) -> dict[str, str]:
+        if self.norm == "none":
+            return {}
+        after = self.order == "act_norm" and self.activation != "none"
+        return {"bn": self.bn.label() + (", after the activation" if after else "")}
 
 
 class _Pool(Op):
     size: Kernel = Field(description="Window size: an int or [h, w].")
     strides: Kernel | None = Field(None, description="Defaults to the window size (as Keras).")
     padding: Padding = Field("valid", description="`same`, `valid`, or explicit symmetric amounts: an int or [h, w].")
-    ceil: bool | ParamRef = Field(False, description="Round the output size up, as Caffe and PyTorch's ceil_mode.")
+    ceil: bool = Field(False, description="Round the output size up, as Caffe and PyTorch's ceil_mode.")
+
+    @model_validator(mode="after")
+    def _padding_fits(self) -> _Pool:
+        if self.ceil and self.padding == "same":
+            raise ValueError("`ceil` rounding only applies to `valid` or explicit padding")
+        if self.padding not in ("same", "valid"):
+            (kh, kw), (ph, pw) = pair(self.size), pair(self.padding)
+            if 2 * ph > kh or 2 * pw > kw:
+                raise ValueError(f"padding {fmt_pair(self.padding)} is more than half the {fmt_pair(self.size)} window")
+        return self
 
     def effective_strides(self) -> Any:
         return self.size if self.strides is None else self.strides
 
+    def geometry(self) -> Window2D:
+        return Window2D.of(self.size, self.effective_strides(), self.padding, ceil=self.ceil)
+
     def infer(self, inputs: list[Shape]) -> Shape:
-        shape = _spatial(self, inputs)
-        if self.ceil and self.padding == "same":
-            raise ShapeError("`ceil` rounding only applies to `valid` or explicit padding")
-        if self.padding not in ("same", "valid"):
-            (kh, kw), (ph, pw) = pair(self.size), pair(self.padding)
-            if 2 * ph > kh or 2 * pw > kw:
-                raise ShapeError(f"padding {fmt_pair(self.padding)} is more than half the {fmt_pair(self.size)} window")
-        oh, ow = _spatial_out(self, shape, self.size, self.effective_strides(), self.padding, bool(self.ceil))
-        return oh, ow, shape[2]
+        h, w, c = _spatial(self, inputs)
+        oh, ow = self.geometry().out(h, w, f"{fmt_window(self.size, self.effective_strides())} {self.kind}")
+        return oh, ow, c
 
     def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:
-        (kh, kw), (sh, sw) = pair(self.size), pair(self.effective_strides())
-        return kh, kw, sh, sw
+        geometry = self.geometry()
+        return (*geometry.kernel, *geometry.strides)
 
     def describe(self) -> str:
         ceil = " ceil" if self.ceil else ""
@@ -172,11 +227,18 @@ class AvgPool(_Pool):
     kind: ClassVar[str] = "avgpool"
     summary: ClassVar[str] = "Average pooling."
 
-    count_pad: bool | None | ParamRef = Field(
+    count_pad: bool | None = Field(
         None,
         description="Whether padded zeros count in the average. Default: not with `same` (Keras), "
         "yes with explicit padding (PyTorch's count_include_pad).",
     )
+
+    @property
+    def counts_padding(self) -> bool:
+        """Whether padding cells count in the divisor, the default resolved."""
+        if self.count_pad is None:
+            return self.padding not in ("same", "valid")
+        return self.count_pad
 
 
 class AdaptiveAvgPool(Op):
@@ -205,7 +267,7 @@ class AdaptiveAvgPool(Op):
 
 
 class _GlobalPool(Op):
-    keepdims: bool | ParamRef = Field(False, description="Keep a 1×1×C map instead of a vector of C.")
+    keepdims: bool = Field(False, description="Keep a 1×1×C map instead of a vector of C.")
 
     def infer(self, inputs: list[Shape]) -> Shape:
         h, w, c = _spatial(self, inputs)
@@ -230,14 +292,14 @@ class LRN(Op):
     kind: ClassVar[str] = "lrn"
     summary: ClassVar[str] = "Local response normalisation across channels, with Caffe's parameters."
 
-    size: Annotated[int, Field(ge=1, le=99)] | ParamRef = Field(5, description="Channels in the window (odd).")
-    alpha: Annotated[float, Field(gt=0)] | ParamRef = Field(1e-4, description="Caffe's alpha (divided by size).")
-    beta: Annotated[float, Field(gt=0)] | ParamRef = Field(0.75, description="The exponent.")
-    bias: Annotated[float, Field(gt=0)] | ParamRef = Field(1.0, description="Caffe's k.")
+    size: Annotated[int, Field(ge=1, le=99)] = Field(5, description="Channels in the window (odd).")
+    alpha: Annotated[float, Field(gt=0)] = Field(1e-4, description="Caffe's alpha (divided by size).")
+    beta: Annotated[float, Field(gt=0)] = Field(0.75, description="The exponent.")
+    bias: Annotated[float, Field(gt=0)] = Field(1.0, description="Caffe's k.")
 
     def infer(self, inputs: list[Shape]) -> Shape:
         shape = _spatial(self, inputs)
-        if int(self.size) % 2 == 0:
+        if self.size % 2 == 0:
             raise ShapeError(f"LRN size must be odd, got {self.size}")
         return shape
 
@@ -247,7 +309,7 @@ class Dropout(Op):
     shorthand: ClassVar[str | None] = "rate"
     summary: ClassVar[str] = "Dropout with the given drop rate (0.4 drops 40%)."
 
-    rate: Prob | ParamRef = Field(description="The fraction of units dropped in training.")
+    rate: Prob = Field(description="The fraction of units dropped in training.")
 
 
 class Flatten(Op):
@@ -268,8 +330,8 @@ class Dense(Op):
     shorthand: ClassVar[str | None] = "units"
     summary: ClassVar[str] = "A fully connected layer on a flat vector."
 
-    units: PosInt | ParamRef = Field(description="Output units; `$classes` for a classifier.")
-    bias: bool | ParamRef = Field(True, description="Whether the layer has a bias.")
+    units: PosInt = Field(description="Output units; `$classes` for a classifier.")
+    bias: bool = Field(True, description="Whether the layer has a bias.")
     activation: Activation = Field("none", description="Applied after the layer (`softmax` for a classifier).")
 
     def infer(self, inputs: list[Shape]) -> Shape:
@@ -279,10 +341,11 @@ class Dense(Op):
                 f"dense needs a flat vector but gets a {fmt_shape(shape)} feature map: "
                 "add `flatten` or `global_avgpool` before it"
             )
-        return (int(self.units),)
+        return (self.units,)
 
-    def params(self, inputs: list[Shape], out: Shape) -> tuple[int, int]:
-        return inputs[0][0] * out[0] + (out[0] if self.bias else 0), 0
+    def weight_shapes(self, inputs: list[Shape], out: Shape) -> WeightShapes:
+        shapes: WeightShapes = {"kernel": (inputs[0][0], out[0])}
+        return {**shapes, "bias": (out[0],)} if self.bias else shapes
 
     def macs(self, inputs: list[Shape], out: Shape) -> int:
         return inputs[0][0] * out[0]
@@ -365,6 +428,31 @@ def projection(filters: int, bias: bool) -> Conv:
 @functools.cache
 def _default_bn() -> BNSettings:
     return BNSettings.model_construct()
+
+
+def _key(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _value(key: Any) -> Any:
+    return list(key) if isinstance(key, tuple) else key
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: sweeps make many distinct convs
+def _primitive_conv(
+    name: str | None, filters: int, kernel: Any, strides: Any, dilation: Any, padding: Any, bias: bool
+) -> Conv:
+    """The bare conv of a conv with batch norm or an activation (arguments hashable: pairs as tuples)."""
+    return Conv.model_construct(
+        name=name,
+        filters=filters,
+        kernel=_value(kernel),
+        strides=_value(strides),
+        dilation=_value(dilation),
+        padding=_value(padding),
+        bias=bias,
+        bn=_default_bn(),
+    )
 
 
 #: Every op, by kind. Item and defaults models, the schema and the docs are built from this.

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection
 from typing import Any
 
 from inceptionspec.analysis import Analysis, LayerStats
 from inceptionspec.analysis.report import human
-from inceptionspec.lang.models import InlineBlock, ResidualMerge, SequenceBlock
+from inceptionspec.ir.graph import ACT, ADD, CONCAT, PROJECTION
+from inceptionspec.lang.tree import BlockNode, HeadNode, ItemNode, OpNode
 from inceptionspec.ops import Conv, Op, fmt_pair, fmt_shape
 from inceptionspec.render.tree import (
     DEPTHS,
@@ -83,22 +83,6 @@ def _tip(title: str, subtitle: str, shape: tuple[int, ...], params: int, macs: i
     return "\n".join(lines + extra)
 
 
-def _signature(analysis: Analysis, block: Any) -> tuple:
-    """What makes two blocks copies of each other: their layers' relative names, ops and
-    arguments, and the shapes they see."""
-    graph = analysis.graph
-    cut = len(block.name) + 1
-    return tuple(
-        (
-            name[cut:],
-            graph.layer(name).kind,
-            json.dumps(graph.layer(name).op.attrs(), sort_keys=True, default=str),
-            graph.layer(name).input_shapes,
-        )
-        for name in block.layers
-    )
-
-
 _COPY = re.compile(r"^(?P<base>.+)_(?P<n>\d+)$")
 
 
@@ -137,46 +121,43 @@ class _Builder:
         tip = _tip(uid, label + (" " + suffix if suffix else "") + subtitle, shape, params, macs, extra)
         return Unit(id=uid, lines=[spans], style=_STYLES.get(kind, "misc"), tip=tip, layers=tuple(names), shape=shape)
 
-    def op_unit(self, op: Op, prefix: str) -> Unit:
-        names = [f"{prefix}{op.name}{suffix}" for suffix, _ in op.lower()]
-        label, suffix = op_label(op)
-        return self.unit(names[0], names, label, suffix, op.kind)
+    def op_unit(self, node: OpNode) -> Unit:
+        """An op as written: one box for its layers (a conv with its batch norm and activation)."""
+        unit = self.graph.unit(node.path)
+        label, suffix = op_label(node.op)
+        return self.unit(unit.name, list(unit.layers), label, suffix, node.op.kind)
 
-    def items(self, items: list, prefix: str) -> list[Box]:
+    def items(self, nodes: tuple[ItemNode, ...]) -> list[Box]:
         out: list[Box] = []
-        for item in items:
-            if not isinstance(item, dict):
-                op = getattr(item, next(iter(type(item).model_fields)))
-                out.append(self.op_unit(op, prefix))
-                continue
-            ((name, body),) = item.items()
-            if isinstance(body, SequenceBlock):
-                out.extend(self.items(body.layers, f"{prefix}{name}."))
-            elif isinstance(body, InlineBlock):
-                out.append(self.par(body, f"{prefix}{name}"))
+        for node in nodes:
+            if isinstance(node, OpNode):
+                out.append(self.op_unit(node))
+            elif node.is_sequence:
+                out.extend(self.items(node.items))
+            else:
+                out.append(self.par(node))
         return out
 
-    def par(self, body: InlineBlock, full: str) -> Par:
-        branches = []
-        for bname, branch in body.branches.items():
-            items = branch if isinstance(branch, list) else branch.layers
-            branches.append(Seq(items=self.items(items, f"{full}.{bname}.")))
+    def par(self, node: BlockNode) -> Par:
+        """Branches side by side over the merge: concat, projection, and the add with its activation."""
+        branches = [Seq(items=self.items(branch.items)) for branch in node.branches]
+        merge = self.graph.unit(node.merge_path)
         merges: list[Unit] = []
-        residual = isinstance(body.merge, ResidualMerge)
-        if f"{full}.concat" in self.stats:
-            merges.append(self.unit(f"{full}.concat", [f"{full}.concat"], "concat", "", "concat"))
-        if residual:
-            res = body.merge.residual  # type: ignore[union-attr]
-            proj = f"{full}.projection"
-            if proj in self.stats:
+        concat = merge.layer(CONCAT)
+        if concat is not None:
+            merges.append(self.unit(concat, [concat], "concat", "", "concat"))
+        residual = node.residual
+        if residual is not None:
+            proj = merge.layer(PROJECTION)
+            if proj is not None:
                 merges.append(self.unit(proj, [proj], self.stats[proj].label, "linear", "conv"))
-            add = f"{full}.add"
-            names = [add] + ([f"{full}.{res.activation}"] if res.activation != "none" else [])
-            suffix = f"+{_act(res.activation)}" if res.activation != "none" else ""
-            merges.append(
-                self.unit(add, names, self.stats[add].label if add in self.stats else "add", suffix, "residual_add")
-            )
-        return Par(branches=branches, merges=merges, residual=residual)
+            add = merge.layer(ADD)
+            act = merge.layer(ACT)
+            if add is not None:
+                names = [add] + ([act] if act is not None else [])
+                suffix = f"+{_act(residual.activation)}" if act is not None else ""
+                merges.append(self.unit(add, names, self.stats[add].label, suffix, "residual_add"))
+        return Par(branches=branches, merges=merges, residual=residual is not None)
 
     # Blocks ------------------------------------------------------------------------
     def block_numbers(self, names: list[str]) -> tuple[tuple[int, ...], int, int, str]:
@@ -218,36 +199,31 @@ class _Builder:
             params=params,
         )
 
-    def stage_row(self, item: Any, names: list[str]) -> Box:
+    def stage_row(self, node: ItemNode, names: list[str]) -> Box:
         """One row of the main column: an op, a block, or a run of identical blocks."""
-        if not isinstance(item, dict):
-            op = getattr(item, next(iter(type(item).model_fields)))
-            return self.op_unit(op, "")
-        ((name, body),) = item.items()
+        if isinstance(node, OpNode):
+            return self.op_unit(node)
+        name = node.path.name
         title = group_title(names) if len(names) > 1 else name
         if self.depth == "block":
             return self.block_box(name, title, names)
-        if isinstance(body, InlineBlock):
-            inner: Box = self.par(body, name)
-        else:
-            inner = Seq(items=self.items(body.layers, f"{name}."))
+        inner: Box = Seq(items=self.items(node.items)) if node.is_sequence else self.par(node)
         kind = self.block_stats[name].kind
         base = title.split(" ")[0]
         if kind in ("block", "sequence") or kind == base:
             kind = ""
         return self.frame(name, title, kind, inner, names, foldable=True)
 
-    def head_box(self, head: str, foldable: bool) -> Box:
-        spec_head = self.spec.heads[head]
-        out = next(o for o in self.graph.outputs if o.name == head)
+    def head_box(self, head: HeadNode, foldable: bool) -> Box:
+        out = next(o for o in self.graph.outputs if o.name == head.name)
         notes = (["training only"] if out.training_only else []) + (
             [f"loss ×{out.loss_weight:g}"] if out.loss_weight != 1.0 else []
         )
         note = ", ".join(notes)
         if self.depth == "block":
-            return self.block_box(head, f"{head} head", [head], f"head ({note})" if note else "head")
-        body = Seq(items=self.items(spec_head.layers, f"{head}."))
-        return self.frame(head, f"{head} head", note, body, [head], foldable)
+            return self.block_box(head.name, f"{head.name} head", [head.name], f"head ({note})" if note else "head")
+        body = Seq(items=self.items(head.items))
+        return self.frame(head.name, f"{head.name} head", note, body, [head.name], foldable)
 
     def output_pill(self, name: str, shape: tuple[int, ...]) -> Unit:
         label = f"{name} output" if name != "output" else "output"
@@ -255,23 +231,22 @@ class _Builder:
             id=f"{name}:output", lines=[[(label, "b")]], style="io", tip=f"{label}\n{fmt_shape(shape)}", shape=shape
         )
 
-    def runs(self) -> list[tuple[Any, list[str]]]:
+    def runs(self) -> list[tuple[ItemNode, list[str]]]:
         """Stage items, consecutive identical blocks grouped."""
-        out: list[tuple[Any, list[str]]] = []
-        last_sig: tuple | None = None
-        for item in self.spec.stages or []:
-            if isinstance(item, dict):
-                ((name, _),) = item.items()
-                block = self.graph_blocks[name]
-                sig = (block.kind, _signature(self.a, block)) if self.collapse and name not in self.apart else None
+        out: list[tuple[ItemNode, list[str]]] = []
+        last_sig: Any = None
+        for node in self.graph.tree.stages:
+            name = node.path.name
+            if isinstance(node, BlockNode):
+                apart = not self.collapse or name in self.apart
+                sig = None if apart else (node.kind, self.graph.block_signature(name))
                 if sig is not None and sig == last_sig:
                     out[-1][1].append(name)
                     continue
-                out.append((item, [name]))
+                out.append((node, [name]))
                 last_sig = sig
             else:
-                op = getattr(item, next(iter(type(item).model_fields)))
-                out.append((item, [op.name]))
+                out.append((node, [name]))
                 last_sig = None
         return out
 
@@ -294,14 +269,15 @@ class _Builder:
         end_names = set(getattr(last_stage, "names", ()) or ()) | {getattr(last_stage, "id", "")}
         sides: list[tuple[Seq, int]] = []
         main_done = False
+        heads = {head.name: head for head in graph.tree.heads}
         for out in graph.outputs:
-            if out.name not in self.spec.heads:  # a network without heads
+            if out.name not in heads:  # a network without heads
                 rows.append(self.output_pill(out.name, out.shape))
                 continue
             at_end = out.tap in end_names or not out.tap
             if at_end and not out.training_only and not main_done:
                 main_done = True
-                rows.append(self.head_box(out.name, foldable=True))
+                rows.append(self.head_box(heads[out.name], foldable=True))
                 rows.append(self.output_pill(out.name, out.shape))
                 continue
             tap = out.tap
@@ -311,7 +287,7 @@ class _Builder:
                 except KeyError:
                     pass
             group = Seq(
-                items=[self.head_box(out.name, foldable=False), self.output_pill(out.name, out.shape)],
+                items=[self.head_box(heads[out.name], foldable=False), self.output_pill(out.name, out.shape)],
                 gap=GAP_TOP,
                 labels=[fmt_shape(out.shape)],
             )

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inceptionspec.analysis.report import human
-from inceptionspec.compare.formats import MARKS, _block_row, fmt_count, fmt_value
+from inceptionspec.compare.formats import MARKS, _block_row, _part, fmt_count, fmt_value
 from inceptionspec.compare.records import ADDED, CHANGED, COST, REMOVED, RENAMED, SHAPE, BlockDiff, Change, Count, Diff
+from inceptionspec.ir import Graph
 from inceptionspec.render.build import layout
 from inceptionspec.render.escaping import script_json, xml_attr, xml_text
 from inceptionspec.render.svg import _svg
@@ -92,9 +93,10 @@ def _boxes(diagram: Diagram) -> Iterator[Box]:
 class _Side:
     """One side's diagram, indexed: IR layer → unit, block name → row box."""
 
-    def __init__(self, key: str, diagram: Diagram) -> None:
+    def __init__(self, key: str, diagram: Diagram, graph: Graph) -> None:
         self.key = key
         self.diagram = diagram
+        self.graph = graph
         self.unit_of_layer: dict[str, Unit] = {}
         self.box_of_block: dict[str, Box] = {}
         self.units: dict[str, Unit] = {}
@@ -115,7 +117,12 @@ class _Side:
 
     def box_for(self, change: Change, name: str) -> Box | None:
         if change.entity == "layer":
-            return self.unit_of_layer.get(name)
+            # A diff's layer is an IR unit: an op (named as its first layer) or a block's merge (`x.merge`).
+            try:
+                layers = self.graph.unit(name).layers
+            except KeyError:
+                layers = (name,)
+            return next((self.unit_of_layer[layer] for layer in layers if layer in self.unit_of_layer), None)
         if change.entity == "block":
             return self.box_of_block.get(name)
         if change.entity == "output":
@@ -157,11 +164,13 @@ def _a_name(change: Change, blocks: dict[str, str], layers: dict[str, str]) -> s
 
 def marks(result: Diff, a: Diagram, b: Diagram) -> list[Mark]:
     """Every marked box of both sides, with the changes that concern it (A's side first)."""
-    sides = {"a": _Side("a", a), "b": _Side("b", b)}
+    sides = {"a": _Side("a", a, result.a.analysis.graph), "b": _Side("b", b, result.b.analysis.graph)}
     blocks, layers = _old_names(result)
     by_block = {block.name: block for block in result.blocks}
     for change in result.changes:
-        if change.kind == ADDED:
+        if change.kind in (ADDED, REMOVED) and change.field:  # a part (batch norm) on one side: changed
+            targets = [("a", _a_name(change, blocks, layers), CHANGED), ("b", change.path, CHANGED)]
+        elif change.kind == ADDED:
             targets = [("b", change.path, ADDED)]
         elif change.kind == REMOVED:
             targets = [("a", change.path, REMOVED)]
@@ -205,6 +214,8 @@ def marks(result: Diff, a: Diagram, b: Diagram) -> list[Mark]:
 def change_line(change: Change, prefix: str = "") -> str:
     """One change as a line of a tooltip: ``filters 64 → 96``, ``output 56×56×64 → 56×56×96``."""
     where = f"{prefix}: " if prefix else ""
+    if change.kind in (ADDED, REMOVED) and change.field:  # a part a layer gains or loses
+        return f"{where}{_part(change)}"
     if change.kind == ADDED:
         return f"{where}added ({fmt_value(change.new)})"
     if change.kind == REMOVED:
