@@ -1,10 +1,11 @@
 """Checkpoint layouts: how one library's tensor names map onto a spec's layers (data, one file each).
 
 A layout (``inceptionspec/weights/layouts/NAME.yaml``) lists the checkpoint's *modules* (name
-prefixes such as ``features.6.branch1.0``) and the spec *unit* each one fills (the op's spec path,
-``inception_a_1.branch_1.conv``), with the module's PyTorch type. The type says which tensor
-fills which weight (:data:`MODULE_TYPES`): ``conv.weight`` the conv's kernel, ``bn.running_var``
-its batch norm's moving variance. Repeated blocks are written once, as a *group* of modules
+prefixes such as ``features.6.branch1.0``) and the spec *unit* each one fills (the written op's
+spec path, ``inception_a_1.branch_1.conv``, or a block's merge, ``block35_1.merge``), with the
+module's PyTorch type. The type says which tensor fills which weight of which of the unit's layers,
+by the layer's role in the IR (:data:`MODULE_TYPES`): ``conv.weight`` the ``main`` layer's kernel,
+``bn.running_var`` the ``bn`` layer's moving variance. Repeated blocks are written once, as a *group* of modules
 applied under each of ``features.{i}`` for i in a range. A new checkpoint layout is a new file;
 no code changes.
 
@@ -22,9 +23,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from inceptionspec.ir.graph import PROJECTION
+
 LAYOUTS_DIR = Path(__file__).parent / "layouts"
 
-#: Which part of a unit a tensor fills: its conv or dense layer (``main``) or its batch norm (``bn``).
+#: Which layer of a unit a tensor fills, by its role in the IR (:class:`inceptionspec.ir.Unit`): an op's
+#: conv, dense or batch norm (``main``) or the batch norm after its conv (``bn``); a residual merge's
+#: 1×1 ``projection``.
 MAIN, BN = "main", "bn"
 
 #: PyTorch module types: tensor name (after the module's prefix) → (part, Keras weight), or None for
@@ -42,13 +47,16 @@ MODULE_TYPES: dict[str, dict[str, tuple[str, str] | None]] = {
     },
     "conv": {"weight": (MAIN, "kernel"), "bias": (MAIN, "bias")},
     "linear": {"weight": (MAIN, "kernel"), "bias": (MAIN, "bias")},
+    # A BatchNorm2d of its own fills a written `bn` op, whose main layer is the batch norm.
     "bn": {
-        "weight": (BN, "gamma"),
-        "bias": (BN, "beta"),
-        "running_mean": (BN, "moving_mean"),
-        "running_var": (BN, "moving_variance"),
+        "weight": (MAIN, "gamma"),
+        "bias": (MAIN, "beta"),
+        "running_mean": (MAIN, "moving_mean"),
+        "running_var": (MAIN, "moving_variance"),
         "num_batches_tracked": None,
     },
+    # The Conv2d of a residual block after its concat (timm's Block35 `conv2d`): the merge's projection.
+    "projection": {"weight": (PROJECTION, "kernel"), "bias": (PROJECTION, "bias")},
 }
 
 #: The share of a checkpoint's tensor names a layout must explain to be recognised.

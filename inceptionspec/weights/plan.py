@@ -23,9 +23,9 @@ from inceptionspec.ir import Graph, Layer
 from inceptionspec.lang.library import find, first_line_description
 from inceptionspec.lang.models import Spec
 from inceptionspec.weights.checkpoint import FLOAT_DTYPES, Checkpoint, CheckpointFileError
-from inceptionspec.weights.layouts import BN, MAIN, Layout, Recognition, layouts, recognise
+from inceptionspec.weights.layouts import Layout, Recognition, layouts, recognise
 from inceptionspec.weights.report import LoadReport, Skipped, shown
-from inceptionspec.weights.units import Unit, flattened_map, units, weight_shapes
+from inceptionspec.weights.units import WeightUnit, flattened_map, units, weight_shapes
 
 #: A tensor the spec has no weight for is dropped when it holds this value, else it is an error.
 IDENTITY = {"gamma": 1.0, "beta": 0.0, "bias": 0.0}
@@ -36,6 +36,10 @@ ADDS_WEIGHT = {
     ("conv", "bias"): "defaults.conv.bias=true",
     ("dense", "bias"): "defaults.dense.bias=true",
 }
+
+
+#: A unit's layer by role, in words (a checkpoint tensor for a layer the spec's unit lacks).
+_PART_NAMES = {"bn": "batch norm", "projection": "projection"}
 
 
 class CheckpointError(SpecError):
@@ -225,7 +229,7 @@ def plan_checkpoint(graph: Graph, checkpoint: Checkpoint, layout: str | None = N
 
 def _pair_unit(
     graph: Graph,
-    unit: Unit,
+    unit: WeightUnit,
     tensors: dict[tuple[str, str], str],
     layout: Layout,
     checkpoint: Checkpoint,
@@ -234,7 +238,7 @@ def _pair_unit(
 ) -> list[Move]:
     left = dict(tensors)
     moves: list[Move] = []
-    main = unit.parts.get(MAIN) or unit.parts[BN]
+    main = unit.first
     if not tensors:
         issues.by_unit[unit.path].append(_nothing_for(graph, unit, layout))
         return []
@@ -262,15 +266,20 @@ def _pair_unit(
             else:
                 spatial = flattened_map(graph, layer) if layer.kind == "dense" and role == "kernel" else None
                 moves.append(Move(layer.name, role, key, shape, layer.kind, spatial))
-        if part == BN and layout.bn_epsilon is not None and abs(float(layer.op.epsilon) - layout.bn_epsilon) > 1e-12:
+        if (
+            layer.kind == "bn"
+            and layout.bn_epsilon is not None
+            and abs(float(layer.op.epsilon) - layout.bn_epsilon) > 1e-12
+        ):
             issues.fatal["epsilon"].append(
                 (layer, f"epsilon {layer.op.epsilon:g}", f"defaults.conv.bn.epsilon={layout.bn_epsilon:g}")
             )
     for (part, role), key in left.items():
         layer = unit.parts.get(part)
         if layer is None:
+            lacks = _PART_NAMES.get(part, part)
             issues.by_unit[unit.path].append(
-                (main, f"the checkpoint has `{shown(key)}` but the spec's {unit.path} has no batch norm", None)
+                (main, f"the checkpoint has `{shown(key)}` but the spec's {unit.path} has no {lacks}", None)
             )
             continue
         value = checkpoint.read(key)
@@ -281,9 +290,9 @@ def _pair_unit(
     return moves
 
 
-def _nothing_for(graph: Graph, unit: Unit, layout: Layout) -> tuple[Layer, str, str]:
+def _nothing_for(graph: Graph, unit: WeightUnit, layout: Layout) -> tuple[Layer, str, str]:
     """The problem of a unit the checkpoint has no tensor for: what was expected, and what to do."""
-    main = unit.parts.get(MAIN) or unit.parts[BN]
+    main = unit.first
     slots = [(part, role) for part, layer in unit.parts.items() for role in weight_shapes(layer)]
     keys = (layout.key_for(unit.path, part, role) for part, role in slots)
     expected = next((key for key in keys if key), None)

@@ -1,66 +1,54 @@
-"""The spec side of a weight mapping: units, their weights and shapes, from the IR alone.
+"""The spec side of a weight mapping: units, their weights and shapes, read from the IR's index.
 
-A *unit* is an op as written in the spec, named by its spec path (``inception_3a.3x3.conv``);
-its primitive layers in the IR are the *main* one (the conv or dense layer, same path) and its
-batch norm (``….bn``). Every weight a Keras model holds is (primitive layer, role): ``kernel``,
-``bias``, ``gamma``, ``beta``, ``moving_mean``, ``moving_variance``, with the shapes Keras gives
-them, computed here from the IR without importing a framework.
+A *unit* is what the spec writes as one thing (:class:`inceptionspec.ir.Unit`): an op, named by
+its spec path (``inception_3a.3x3.conv``), or a block's merge (``block35_1.merge``). The IR
+indexes each unit's primitive layers by *role*: an op's ``main`` layer (its conv, dense or batch
+norm) and ``bn``; a residual merge's ``projection``. A checkpoint module fills one unit, each of
+its tensors one (role, weight) there; the weights and their Keras shapes are the ops' own
+(:meth:`inceptionspec.ops.Op.weight_shapes`), so nothing is derived here again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inceptionspec.core.names import SpecPath
 from inceptionspec.ir import Graph, Layer
-from inceptionspec.ops import pair
-from inceptionspec.weights.layouts import BN, MAIN
+from inceptionspec.ops.base import WeightShapes
 
 #: Layers that pass their input through unchanged in shape (between a flatten and its dense layer).
 PASS_THROUGH = ("dropout", "identity", "act")
 
 
 @dataclass(frozen=True)
-class Unit:
+class WeightUnit:
+    """A unit with weights: its spec path and its layers that hold weights, by role."""
+
     path: str
-    parts: dict[str, Layer]  # MAIN / BN → the IR layer
+    parts: dict[str, Layer]  # role (main, bn, projection) → the IR layer
+
+    @property
+    def first(self) -> Layer:
+        """The layer a problem with the unit is reported at (its conv or dense layer)."""
+        return next(iter(self.parts.values()))
 
 
-def weight_shapes(layer: Layer) -> dict[str, tuple[int, ...]]:
-    """The Keras weights of one primitive layer, in Keras' order, with their shapes."""
-    op = layer.op
-    if hasattr(op, "weight_shapes"):  # the ops' own rule, where the IR has it (branch ir-core)
-        return {role: tuple(shape) for role, shape in op.weight_shapes(list(layer.input_shapes), layer.shape).items()}
-    if layer.kind == "conv":
-        kh, kw = pair(op.kernel)
-        filters = int(op.filters)
-        shapes = {"kernel": (kh, kw, layer.input_shapes[0][-1], filters)}
-        return shapes | ({"bias": (filters,)} if op.bias else {})
-    if layer.kind == "dense":
-        units = int(op.units)
-        return {"kernel": (layer.input_shapes[0][0], units)} | ({"bias": (units,)} if op.bias else {})
-    if layer.kind == "bn":
-        channels = (layer.shape[-1],)
-        shapes = {"gamma": channels} if op.scale else {}
-        shapes |= {"beta": channels} if op.center else {}
-        return shapes | {"moving_mean": channels, "moving_variance": channels}
-    return {}
+def weight_shapes(layer: Layer) -> WeightShapes:
+    """The Keras weights of one primitive layer, in Keras' order, with their shapes (the op's rule)."""
+    return layer.op.weight_shapes(list(layer.input_shapes), layer.shape)
 
 
-def units(graph: Graph) -> dict[str, Unit]:
+def units(graph: Graph) -> dict[str, WeightUnit]:
     """Every unit with weights, by spec path, in graph order."""
-    out: dict[str, dict[str, Layer]] = {}
-    for layer in graph.layers:
-        if layer.kind in ("conv", "dense"):
-            out.setdefault(layer.name, {})[MAIN] = layer
-        elif layer.kind == "bn":
-            path = SpecPath.parse(layer.name)
-            owner = path.parent.dotted
-            if path.name == "bn" and owner in out and MAIN in out[owner]:
-                out[owner][BN] = layer
-            else:  # a batch norm written as an op of its own
-                out.setdefault(layer.name, {})[BN] = layer
-    return {path: Unit(path, parts) for path, parts in out.items()}
+    out: dict[str, WeightUnit] = {}
+    for unit in graph.units:
+        parts = {
+            role: layer
+            for name, role in zip(unit.layers, unit.roles, strict=True)
+            if weight_shapes(layer := graph.layer(name))
+        }
+        if parts:
+            out[unit.name] = WeightUnit(unit.name, parts)
+    return out
 
 
 def flattened_map(graph: Graph, dense: Layer) -> tuple[int, int, int] | None:
@@ -84,7 +72,3 @@ def _producer(graph: Graph, name: str) -> Layer | None:
         return graph.layer(name)
     except KeyError:  # the network's input
         return None
-
-
-def training_only_heads(graph: Graph) -> set[str]:
-    return {o.name for o in graph.outputs if o.training_only}
