@@ -107,6 +107,12 @@ def shell_pickle(path: Path) -> None:
     path.write_bytes(pickle.dumps({"conv1.conv.weight": Pwn()}, protocol=2))
 
 
+def shell_pickle_protocol_4(path: Path) -> None:
+    # torch's restricted unpickler stops at protocol 4's framing, before the global; its own
+    # message would advise weights_only=False, which must not reach the user.
+    path.write_bytes(pickle.dumps({"conv1.conv.weight": Pwn()}, protocol=4))
+
+
 def namespace_pickle(path: Path) -> None:
     import argparse
 
@@ -136,6 +142,13 @@ CASES = [
         "the file pickles `posix.system`, which is not a tensor" if TORCH else "reading PyTorch files needs PyTorch",
     ),
     (
+        "shell4.pth",
+        shell_pickle_protocol_4,
+        "googlenet_bn",
+        2,
+        "torch.load(weights_only=True) refused it, nothing was run" if TORCH else "reading PyTorch files needs PyTorch",
+    ),
+    (
         "namespace.pth",
         namespace_pickle,
         "googlenet_bn",
@@ -154,6 +167,7 @@ def test_hostile_checkpoint_is_refused_clearly_and_runs_nothing(tmp_path, name, 
     assert message in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert "\x1b" not in result.stderr  # names from the file are escaped for the terminal
+    assert "weights_only` set to `False`" not in result.stderr  # never advise the unrestricted unpickler
     assert "no tensorflow" in result.stderr  # refused before Keras and TensorFlow load
     assert not PWNED.exists()
 

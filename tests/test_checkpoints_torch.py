@@ -64,12 +64,20 @@ def references(tmp_path_factory):
     return make
 
 
+def classifier(model, head: str):
+    """A head's last dense layer (an auxiliary head's output passes through a TrainingOnly marker)."""
+    operation = model.output[head]._keras_history.operation
+    while not hasattr(operation, "kernel"):
+        operation = operation.input._keras_history.operation
+    return operation
+
+
 def keras_log_probs(model, head: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(log-probabilities, the classifier's input) of one head, from the logits in float64: the heads
     end in a softmax, whose float32 probabilities underflow where log-probabilities do not."""
     import keras
 
-    dense = model.output[head]._keras_history.operation
+    dense = classifier(model, head)
     features = np.asarray(keras.Model(model.input, dense.input)(x, training=False), np.float64)
     logits = features @ dense.kernel.numpy().astype(np.float64) + dense.bias.numpy().astype(np.float64)
     shifted = logits - logits.max(-1, keepdims=True)
@@ -122,7 +130,7 @@ def float64_logits(spec: str, checkpoint: Path, heads: list[str], x: np.ndarray)
         inceptionspec.load_checkpoint(model, checkpoint, spec)
         out = {}
         for head in heads:
-            dense = model.output[head]._keras_history.operation
+            dense = classifier(model, head)
             features = np.asarray(keras.Model(model.input, dense.input)(x.astype(np.float64), training=False))
             out[head] = features @ dense.kernel.numpy() + dense.bias.numpy()
         return out

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import re
 import shlex
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,13 @@ def _refused_global(message: str) -> str | None:
     return found.group(1) if found else None
 
 
+def _reason(message: str) -> str:
+    """The restricted unpickler's own reason, without torch's advice to load the file unrestricted."""
+    found = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n\n|$)", message, re.S)
+    text = found.group(1) if found else (message.strip().splitlines() or [""])[0]
+    return " ".join(text.split())[:300]
+
+
 def open_torch_file(path: Path) -> Checkpoint:
     with path.open("rb") as f:
         head = f.read(4)
@@ -66,12 +74,14 @@ def open_torch_file(path: Path) -> Checkpoint:
     import torch  # the restricted unpickler below is the only way this module reads a file
 
     try:
-        try:
-            loaded = torch.load(path, map_location="cpu", weights_only=True, mmap=head.startswith(MAGIC[0]))
-        except RuntimeError as exc:
-            if "mmap" not in str(exc):
-                raise
-            loaded = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols before refusing them
+            warnings.simplefilter("ignore", UserWarning)
+            try:
+                loaded = torch.load(path, map_location="cpu", weights_only=True, mmap=head.startswith(MAGIC[0]))
+            except RuntimeError as exc:
+                if "mmap" not in str(exc):
+                    raise
+                loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, zip errors …
         message = str(exc)
         refused = _refused_global(message)
@@ -81,8 +91,10 @@ def open_torch_file(path: Path) -> Checkpoint:
                 "state dicts of tensors (torch.load(weights_only=True) refused it, nothing was run). "
                 "Save the weights alone: torch.save(model.state_dict(), FILE)"
             ) from None
-        first = message.strip().splitlines()[0][:300] if message.strip() else type(exc).__name__
-        raise CheckpointFileError(f"{path}: not a readable PyTorch checkpoint ({first})") from None
+        raise CheckpointFileError(
+            f"{path}: not a readable PyTorch checkpoint ({_reason(message) or type(exc).__name__}); "
+            "torch.load(weights_only=True) refused it, nothing was run"
+        ) from None
     state, notes = _state_dict(path, loaded, torch)
     infos = {
         key: TensorInfo(tuple(int(d) for d in value.shape), _DTYPES.get(str(value.dtype).removeprefix("torch."), "?"))
