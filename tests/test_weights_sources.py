@@ -18,6 +18,7 @@ keras = pytest.importorskip("keras")
 
 import inceptionspec  # noqa: E402
 from inceptionspec import analyze, build_model, load  # noqa: E402
+from inceptionspec.keras.checkpoint import layers_by_spec_path  # noqa: E402
 from inceptionspec.keras.weights_sources import WeightsSourceError, load_into  # noqa: E402
 from inceptionspec.weights import CheckpointError  # noqa: E402
 
@@ -40,7 +41,8 @@ def googlenet_checkpoint(tmp_path_factory):
 
 
 def _layers(model):
-    return {layer.name: layer for layer in model.layers}
+    """The model's layers by spec path (Keras names them `conv1__bn`)."""
+    return layers_by_spec_path(model)
 
 
 def test_load_checkpoint_fills_every_keras_weight_with_its_tensor(googlenet_checkpoint):

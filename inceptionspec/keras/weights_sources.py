@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from inceptionspec.core.errors import UsageError
+from inceptionspec.core.names import spec_path
 from inceptionspec.keras.checkpoint import apply_plan, graph_for
 from inceptionspec.keras.weights import load_weights_source, transfer_weights
 from inceptionspec.lang.models import Spec
@@ -49,7 +50,7 @@ def load_into(
         report = transfer_weights(load_weights_source(source.text), model, partial=partial)
     except (ValueError, OSError) as exc:
         raise WeightsSourceError(f"--weights-from {source.text}: {exc}") from None
-    skipped = [Skipped(name, why) for name, why in report.mismatched]
+    skipped = [Skipped(spec_path(name), why) for name, why in report.mismatched]  # Keras names → spec paths
     notes = [f"{len(report.skipped)} layers the source lacks kept their initial weights"] if report.skipped else []
     return LoadReport(source.text, len(report.pairs), report.tensors, report.values, None, skipped, [], notes)
 
@@ -75,12 +76,12 @@ def _load_weights_file(model: keras.Model, path: str, partial: bool) -> LoadRepo
     skipped: list[Skipped] = []
     if partial and any("could not be loaded" in str(w.message) for w in caught):
         skipped = [
-            Skipped(layer.name, "its weights differ in shape from the file's")
+            Skipped(spec_path(layer.name), "its weights differ in shape from the file's")
             for layer in model.layers
             if layer.name in kernels and np.array_equal(layer.kernel.numpy(), kernels[layer.name])
         ]
     names = {s.layer for s in skipped}
-    loaded = [layer for layer in model.layers if layer.weights and layer.name not in names]
+    loaded = [layer for layer in model.layers if layer.weights and spec_path(layer.name) not in names]
     tensors = sum(len(layer.weights) for layer in loaded)
     values = sum(int(np.prod(w.shape)) for layer in loaded for w in layer.weights)
     return LoadReport(path, len(loaded), tensors, values, None, skipped)
