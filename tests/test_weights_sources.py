@@ -181,6 +181,7 @@ def test_inception_v3_with_ten_classes_takes_keras_weights_with_partial(tmp_path
     assert "skipped 1 layer (--partial" in result.stderr and "main.predictions" in result.stderr
 
 
+@pytest.mark.heavy  # a training run (20–35 s); load_into's partial, which train calls, is in CI above
 def test_train_takes_weights_from_a_model_of_another_class_count_with_partial(tmp_path):
     # `train --weights-from` is `build --weights-from`: the same load_into, --partial included.
     from click.testing import CliRunner
