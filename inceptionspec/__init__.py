@@ -9,7 +9,8 @@ import importlib
 import importlib.machinery
 import sys
 
-from inceptionspec.core.errors import Diagnostic, Loc, SpecError
+from inceptionspec.core.budget import Budget, BudgetExceeded
+from inceptionspec.core.errors import Diagnostic, Loc, SourceError, SpecError
 
 # The public API, imported on first use: a command pays only for what it runs, and the static
 # path never loads TensorFlow (only `inceptionspec.keras` imports keras).
@@ -28,16 +29,20 @@ _API = {
     "inference_model": "keras",
     "targets": "keras",
     "transfer_weights": "keras",
+    "import_model": "importer",
     "CUSTOM_OBJECTS": "keras",
     "load_checkpoint": "keras.checkpoint",
 }
 
 __all__ = [
     "Analysis",
+    "Budget",
+    "BudgetExceeded",
     "Diagnostic",
     "Diff",
     "Loc",
     "Resolved",
+    "SourceError",
     "Spec",
     "SpecError",
     "analyze",
@@ -45,6 +50,7 @@ __all__ = [
     "compile_for_training",
     "diff",
     "dump",
+    "import_model",
     "inference_model",
     "load",
     "load_checkpoint",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -178,3 +179,15 @@ def test_list_heads_its_columns_with_what_they_show():
     header = result.stdout.splitlines()[0].split()
     assert header == ["name", "title"]  # the column shows each spec's `title:`
     assert "GoogLeNet (Inception v1)" in result.stdout
+
+
+def test_builds_default_file_name_reflects_the_variant():
+    from inceptionspec.cli.build import default_output
+
+    assert str(default_output("googlenet", False, ())) == "googlenet.keras"
+    assert str(default_output("googlenet", True, ())) == "googlenet-no-aux.keras"
+    one = default_output("googlenet", False, ("classes=10",))
+    assert re.fullmatch(r"googlenet-set-[0-9a-f]{8}\.keras", str(one))
+    assert default_output("googlenet", False, ["classes=10"]) == one  # stable
+    assert default_output("googlenet", False, ("classes=11",)) != one
+    assert str(default_output("googlenet", True, ("classes=10",))).startswith("googlenet-no-aux-set-")

@@ -26,7 +26,7 @@ from rich.console import Console
 
 import inceptionspec
 from conftest import run_cli
-from inceptionspec import SpecError
+from inceptionspec import SourceError, SpecError
 from inceptionspec.cli import main
 from inceptionspec.compare import (
     ADDED,
@@ -42,7 +42,6 @@ from inceptionspec.compare import (
     print_text,
 )
 from inceptionspec.compare.sources import read_revision
-from inceptionspec.core.errors import UsageError
 from inceptionspec.lang.library import shipped
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -494,10 +493,13 @@ def test_path_at_rev_of_a_file_deleted_from_the_working_tree(repo):
         ("nowhere/child.yaml@HEAD", "no directory"),
     ],
 )
-def test_path_at_rev_errors_are_usage_errors(repo, spelled, message):
+def test_path_at_rev_errors_are_source_errors(repo, spelled, message):
+    """A revision that cannot be read is a SourceError: a SpecError (the API raises nothing else
+    for bad input) that the CLI reports as an I/O problem, exit 2."""
     (repo / "new.yaml").write_text(BASE, encoding="utf-8")
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(SourceError, match=message) as caught:
         diff(str(repo / spelled), str(repo / "child.yaml"))
+    assert isinstance(caught.value, SpecError)
 
 
 def test_path_at_rev_reads_a_relative_parent_at_the_same_revision(repo):
@@ -540,11 +542,11 @@ def test_path_at_rev_refuses_a_parent_outside_the_directory(repo):
         inceptionspec.load(read_revision(f"{repo / 'sub' / 'escape.yaml'}@HEAD"))
 
 
-def test_path_at_rev_outside_a_git_repository_is_a_usage_error(tmp_path):
+def test_path_at_rev_outside_a_git_repository_is_a_source_error(tmp_path):
     spec = tmp_path / "outside" / "base.yaml"
     spec.parent.mkdir()
     spec.write_text(BASE, encoding="utf-8")
-    with pytest.raises(UsageError, match="is not in a git repository"):
+    with pytest.raises(SourceError, match="is not in a git repository"):
         diff(f"{spec}@HEAD", str(spec))
 
 

@@ -17,7 +17,11 @@ the long run (see docs/threat-model.md):
 from __future__ import annotations
 
 import copy
+import functools
+import io
+import re
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +274,67 @@ def mutate_gently(draw: Any, doc: Any) -> Any:
     return doc
 
 
+# --- the classes of issue 13: long names, many names, many layers ----------------------------------
+
+#: YAML double-quoted escapes that make control characters only after unescaping.
+YAML_ESCAPES = ["\\e[2K\\r", "\\e]0;x\\a", "\\0", "\\x85", "\\u202e", "\\u2028", "\\N", "\\t", "\\n", "\\x7f"]
+#: Text that tries every output format (valid text: it must come out escaped).
+OUTPUT_TEXT = [
+    '"><script>x</script>', "' onload='x", "]; evil -> x", '%%{init: {"securityLevel": "loose"}}%%',
+    "[/x] [bold]b[/bold] :smile:", "`|*_#<>&\\", "a-b_c", "名前", "x" * 300,
+]  # fmt: skip
+
+
+def mutate_hostile(draw: Any, doc: Any) -> Any:
+    """One of the issue's classes, on a shipped spec: a long op name copied by `repeat`, text that
+    tries every output, many names (for suggestions and Mermaid ids), many layers (for diff and
+    render)."""
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    if not isinstance(stages, list) or not stages:
+        return doc
+    action = draw(st.sampled_from(["long_name", "text", "many_names", "many_layers", "misspelt_taps"]))
+    if action == "long_name":
+        name = draw(st.sampled_from(["a", "a-b", "x_y"])) * draw(st.sampled_from([10, 64, 65, 1000, 20_000]))
+        repeat = draw(st.sampled_from([1, 5, 1000]))
+        stages.insert(0, {"longnames": {"repeat": repeat, "layers": [{"identity": {"name": name}}]}})
+    elif action == "text":
+        field = draw(st.sampled_from(["title", "description", "kind"]))
+        text = draw(st.sampled_from(OUTPUT_TEXT))
+        if field == "kind":
+            stages.insert(0, {"labelled": {"kind": text, "layers": [{"identity": None}]}})
+        else:
+            doc[field] = text
+    elif action == "many_names":
+        count = draw(st.sampled_from([100, 1000, 3000]))
+        names = [f"l{'-_'[i % 2]}{i // 2}" for i in range(count)]  # pairs that collide as Mermaid ids
+        stages[:0] = [{"identity": {"name": n}} for n in names]
+    elif action == "many_layers":
+        copies = draw(st.sampled_from([10, 100, 700]))
+        index = draw(st.integers(0, len(stages) - 1))
+        item = stages[index]
+        if isinstance(item, dict) and len(item) == 1:
+            key, body = next(iter(item.items()))
+            if isinstance(body, dict) and key not in ("conv", "maxpool", "avgpool", "dense", "dropout"):
+                body["repeat"] = copies
+    else:
+        heads = doc.setdefault("heads", {}) if isinstance(doc.get("heads", {}), dict) else {}
+        for i in range(draw(st.sampled_from([1, 50, 300]))):
+            heads[f"tap{i}"] = {"from": f"nowhere_{i}", "layers": [{"global_avgpool": None}, {"dense": 10}]}
+    return doc
+
+
+def escape_strings(draw: Any, text: str) -> str:
+    """Some scalar of the dumped text rewritten as a double-quoted string holding YAML escapes."""
+    lines = text.split("\n")
+    candidates = [i for i, line in enumerate(lines) if ": " in line and not line.rstrip().endswith(":")]
+    for _ in range(draw(st.integers(1, 3)) if candidates else 0):
+        at = draw(st.sampled_from(candidates))
+        head, _, tail = lines[at].partition(": ")
+        escaped = tail.replace("\\", "\\\\").replace('"', '\\"')
+        lines[at] = f'{head}: "{escaped}{draw(st.sampled_from(YAML_ESCAPES))}"'
+    return "\n".join(lines)
+
+
 # --- text mutations --------------------------------------------------------------------------------
 
 
@@ -335,8 +400,11 @@ def mutate_bytes(draw: Any, data: bytes) -> bytes:
 # --- the property ----------------------------------------------------------------------------------
 
 
-def check(path: Path) -> str:
-    """Load and analyse; return "valid" or "invalid"; any exception but a located SpecError escapes."""
+def check(path: Path, output: str = "") -> str:
+    """Load and analyse; return "valid" or "invalid"; any exception but a located SpecError escapes.
+
+    ``output``: also write the valid spec out that way (a render format, ``diff-*`` against the
+    shipped spec it came from, ``summary-*``) and read the output back."""
     try:
         spec = inceptionspec.load(str(path))
         analysis = inceptionspec.analyze(spec)
@@ -344,6 +412,8 @@ def check(path: Path) -> str:
         # what the network really has, or a valid spec could be refused.
         counted = Expander(resolved_document(str(path)), Budget()).count_layers()
         assert counted <= len(analysis.layers), f"counted {counted} layers before expansion, the IR has fewer"
+        if output:
+            check_output(analysis, output)
     except SpecError as err:
         assert err.errors, "a SpecError without diagnostics"
         for d in err.errors:
@@ -354,6 +424,58 @@ def check(path: Path) -> str:
             assert isinstance(d.message, str) and d.message, where
         return f"invalid: {_kind(err.errors[0].message)}"
     return "valid"
+
+
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+OUTPUTS = ["svg", "html", "dot", "mermaid", "diff-text", "diff-markdown", "diff-json", "summary-table",
+           "summary-markdown"]  # fmt: skip
+
+
+def check_output(analysis: Any, output: str) -> None:
+    """Write a valid mutant out one way; the output parses and prints no raw control character."""
+    from inceptionspec.analysis import report
+    from inceptionspec.compare import compare, json_text, markdown, print_text
+    from inceptionspec.compare.records import Side
+    from inceptionspec.render import render
+
+    if output in ("svg", "html", "dot", "mermaid"):
+        text = render(analysis, fmt=output, collapse_repeats=False)
+        if output == "svg":
+            ET.fromstring(text)
+        if output == "mermaid":
+            assert "%%{" not in text
+    elif output.startswith("diff"):
+        result = compare(Side("googlenet", "googlenet", _googlenet()), Side("mutant", analysis.name, analysis))
+        if output == "diff-text":
+            text = _printed(lambda: print_text(result, True))
+        else:
+            text = markdown(result, True) if output == "diff-markdown" else json_text(result)
+    elif output == "summary-table":
+        text = _printed(lambda: report.table(analysis, True))
+    else:
+        text = report.markdown(analysis, True)
+    assert not RAW_CONTROL.search(text), "a raw control character in the output"
+
+
+@functools.cache
+def _googlenet() -> Any:
+    return inceptionspec.analyze(inceptionspec.load("googlenet"))
+
+
+def _printed(write: Any) -> str:
+    """What ``write`` prints through inceptionspec's rich console."""
+    from inceptionspec.core import escape
+
+    buffer = io.StringIO()
+    console = escape.console()
+    console.file = buffer
+    original = escape.console
+    escape.console = lambda *args, **kwargs: console
+    try:
+        write()
+    finally:
+        escape.console = original
+    return buffer.getvalue()
 
 
 def _kind(message: str) -> str:
@@ -371,9 +493,16 @@ def _kind(message: str) -> str:
 def mutated_specs(draw: Any) -> tuple[str, bytes]:
     name = draw(st.sampled_from(sorted(SPECS)))
     doc = copy.deepcopy(SPECS[name])
-    if draw(st.booleans()):  # gentle: plausible edits of the data, nothing else
+    kind = draw(st.sampled_from(["gentle", "gentle", "hostile", "any", "any"]))
+    if kind == "gentle":  # plausible edits of the data, nothing else
         doc = mutate_gently(draw, doc)
         return name, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode("utf-8")
+    if kind == "hostile":  # the classes of issue 13, then maybe YAML escapes in some strings
+        doc = mutate_hostile(draw, doc)
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=1 << 20)
+        if draw(st.booleans()):
+            text = escape_strings(draw, text)
+        return name, text.encode("utf-8")
     doc = mutate_data(draw, doc)
     text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=draw(st.booleans()))
     text = mutate_text(draw, text)
@@ -381,13 +510,14 @@ def mutated_specs(draw: Any) -> tuple[str, bytes]:
 
 
 @FUZZ
-@given(case=mutated_specs())
-def test_mutated_shipped_specs_fail_only_with_located_errors(case: tuple[str, bytes]) -> None:
+@given(case=mutated_specs(), output=st.sampled_from(["", "", *OUTPUTS]))
+def test_mutated_shipped_specs_fail_only_with_located_errors(case: tuple[str, bytes], output: str) -> None:
+    """...and a valid mutant comes out of one of the renderers, diff or summary readable and escaped."""
     _, data = case
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "spec.yaml"
         path.write_bytes(data)
-        event(check(path))
+        event(check(path, output))
 
 
 def test_every_shipped_spec_is_valid_unmutated(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -423,3 +424,41 @@ def test_transfer_into_a_model_with_aux_heads_pairs_the_main_path_first(small_sp
     assert str(report).endswith("kept their initial weights: aux.dense")
     x = np.random.RandomState(4).rand(1, 33, 31, 3).astype("float32")
     np.testing.assert_allclose(src.predict(x, verbose=0)["main"], dst.predict(x, verbose=0)["main"], rtol=1e-6)
+
+
+TINY_WITH_AUX = """\
+version: 1
+name: tiny
+input: [8, 8, 3]
+classes: 3
+stages:
+  - conv: {name: stem, filters: 4, kernel: 3, padding: same}
+  - maxpool: {name: pool, size: 2}
+heads:
+  main: {layers: [global_avgpool: null, dense: {name: fc, units: $classes}]}
+  aux: {from: stem, training_only: true, layers: [global_avgpool: null, dense: {name: fc, units: $classes}]}
+"""
+
+
+def test_cli_build_names_the_file_after_the_variant_and_says_when_it_replaces_one(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from inceptionspec.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "tiny.yaml").write_text(TINY_WITH_AUX)
+
+    def build(*args: str) -> str:
+        result = CliRunner().invoke(main, ["build", "tiny.yaml", *args])
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    first = build()
+    assert "wrote tiny.keras" in first and "replaced" not in first
+    assert "wrote tiny-no-aux.keras" in build("--no-aux")  # another model: another file
+    edited = build("--set", "stem.filters=6")
+    assert re.search(r"wrote tiny-set-[0-9a-f]{8}\.keras", edited)
+    assert list(keras.saving.load_model(tmp_path / "tiny.keras", safe_mode=True).output) == ["main", "aux"]
+    assert list(keras.saving.load_model(tmp_path / "tiny-no-aux.keras", safe_mode=True).output) == ["main"]
+    again = build()
+    assert "note: tiny.keras existed and was replaced" in again

@@ -32,13 +32,13 @@ def count_validations(monkeypatch):
     counts = {"written": 0, "expanded": 0}
     real = pipeline.validate
 
-    def counting(model, data, fallback, context=None):
+    def counting(model, data, fallback, context=None, budget=None):
         # What was written is validated against the language's models, the expansion against concrete ops.
         if model is pipeline.Spec:
             counts["written"] += 1
         elif model is pipeline.ExpandedSpec:
             counts["expanded"] += 1
-        return real(model, data, fallback, context)
+        return real(model, data, fallback, context, budget)
 
     monkeypatch.setattr(pipeline, "validate", counting)
     return counts

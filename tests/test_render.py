@@ -146,7 +146,7 @@ def test_conv_units_are_folded_into_one_box():
     units = {b.id: b for b in d.boxes() if isinstance(b, Unit)}
     unit = units["conv2d_1a_3x3"]
     assert unit.layers == ("conv2d_1a_3x3", "conv2d_1a_3x3.bn", "conv2d_1a_3x3.relu")
-    assert "".join(t for t, _ in unit.lines[0]) == "3×3/2 V conv 32 +BN+ReLU"
+    assert "".join(t for t, _ in unit.lines[0]) == "conv2d_1a_3x3  3×3/2 V conv 32 +BN+ReLU"
     add = units["block35_1.add"]
     assert "".join(t for t, _ in add.lines[0]) == "add ×0.17 +ReLU"
     assert add.layers == ("block35_1.add", "block35_1.relu")
@@ -252,3 +252,39 @@ def _check_geometry(d) -> int:
 def test_no_two_sibling_boxes_overlap(name, depth, collapse):
     d = layout(analysis(name), depth=depth, collapse_repeats=collapse)
     assert _check_geometry(d) > 0
+
+
+def test_ops_outside_blocks_show_their_names():
+    d = layout(analysis("googlenet"))
+    rows = {r.id: r for r in d.rows if isinstance(r, Unit)}
+    assert rows["conv1"].lines[0][:2] == [("conv1", "b"), ("  ", "")]
+    assert "".join(t for t, _ in rows["pool1"].lines[0]) == "pool1  3×3/2 V ceil maxpool"
+    inside = {b.id: b for b in d.boxes() if isinstance(b, Unit)}["inception_3a.1x1.conv"]
+    assert "".join(t for t, _ in inside.lines[0]) == "1×1 conv 64 +ReLU"  # the frame and branch name it
+
+
+def test_the_legend_explains_the_abbreviations_the_picture_uses():
+    googlenet = dict(layout(analysis("googlenet")).legend)
+    assert googlenet["V"].startswith("valid padding")
+    assert {"3×3/2", "p1,1", "ceil", "+BN+ReLU", "LRN"} <= set(googlenet)
+    assert "add ×0.2" not in googlenet and "× 7" not in googlenet  # no residuals, no repeats
+    resnet = dict(layout(analysis("inception_resnet_v2")).legend)
+    assert {"add ×0.2", "linear", "× 7"} <= set(resnet) and "ceil" not in resnet
+    for fmt in ("svg", "html"):
+        text = render(analysis("googlenet"), fmt)
+        assert "valid padding (none); no letter: same" in text
+        assert "output size rounded up" in text
+
+
+def test_the_legend_sits_between_the_header_and_the_first_row():
+    d = layout(analysis("inception_resnet_v2"))
+    assert len(d.legend_lines) >= 2
+    svg = render(analysis("inception_resnet_v2"), "svg")
+    root = ET.fromstring(svg)
+    ys = [
+        float(t.get("y"))
+        for t in root.iter("{http://www.w3.org/2000/svg}text")
+        if "identical blocks" in "".join(t.itertext())
+    ]
+    assert ys and ys[0] + 4 < d.rows[0].y
+    assert all(spans_w(line) <= d.width for line in d.legend_lines)

@@ -590,7 +590,10 @@ def run_cli(args: list[str], cwd: Path) -> tuple[int, str, str]:
 
     with _cwd(cwd):
         result = CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1"}).invoke(main, args, catch_exceptions=False)
-    return result.exit_code, result.output, result.stdout
+    # A shipped spec is named by its absolute path outside the checkout; the site shows it as the
+    # repository's `specs/...`, not the path of the machine that built it.
+    shown = result.output.replace(f"{ROOT.as_posix()}/", "")
+    return result.exit_code, shown, result.stdout
 
 
 def expand_directives(markdown: str, page: str = "") -> str:

@@ -22,8 +22,9 @@ from inceptionspec.analysis.family import Family, Member
 from inceptionspec.analysis.fit import Fit, Point
 from inceptionspec.analysis.report import human
 from inceptionspec.analysis.sweep import Row, short_value
+from inceptionspec.core import escape as esc
+from inceptionspec.core.escape import line
 from inceptionspec.ops import fmt_shape
-from inceptionspec.render.escaping import line
 
 # --- scale ------------------------------------------------------------------------------------
 
@@ -196,7 +197,6 @@ def _round(value: float | None, places: int) -> float | None:
 
 def sweep_table(rows: Sequence[Row], paths: Sequence[str], title: str) -> None:
     """The rows as a terminal table (rich, markup off; every cell escaped)."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -227,7 +227,7 @@ def sweep_table(rows: Sequence[Row], paths: Sequence[str], title: str) -> None:
         else:
             cells.append(f"no ({notes.setdefault(row.error or '', len(notes) + 1)})")
         table.add_row(*(Text(cell) for cell in cells))
-    console = Console(soft_wrap=False, markup=False, emoji=False, highlight=False)
+    console = esc.console(soft_wrap=False)
     console.print(table)
     for error, number in notes.items():
         console.print(Text(f"({number}) {line(error)}"), soft_wrap=True)

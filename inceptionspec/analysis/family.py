@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inceptionspec.analysis.cost import Cost, cost
-from inceptionspec.core.budget import Budget
+from inceptionspec.core.budget import Budget, BudgetExceeded
 from inceptionspec.core.errors import Loc, SpecError
 from inceptionspec.ir import lower
 from inceptionspec.lang.depth import scale_repeat
@@ -43,6 +43,14 @@ MAX_CACHED = 32
 #: The bounds of the knobs, as the language's models state them.
 MAX_MULTIPLIER = 64.0
 MAX_SIZE = 100_000
+#: The bound every variant of one command counts against (a search or a sweep stops, not just the variant).
+VARIANT_BOUND = "max_variant_layers"
+
+
+def stops_the_command(err: SpecError) -> bool:
+    """Whether ``err`` ends a search or sweep (the variants' shared budget is spent), rather than
+    making one variant invalid."""
+    return isinstance(err, BudgetExceeded) and err.bound == VARIANT_BOUND
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,12 @@ class Family:
         spec = self.spec(member)
         graph = lower(spec, self.include_aux, self.budget)
         self.analyses += 1
+        self.budget.spend(
+            VARIANT_BOUND,
+            len(graph.layers),
+            spec.loc or Loc(self.resolved.source, 1, 1),
+            "vary fewer values, or scale a smaller spec",
+        )
         found = cost(graph)
         if found.params > self.budget.max_params:
             raise SpecError.at(

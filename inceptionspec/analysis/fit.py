@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from inceptionspec.analysis.cost import Cost
-from inceptionspec.analysis.family import MAX_MULTIPLIER, Family, Member
+from inceptionspec.analysis.family import MAX_MULTIPLIER, Family, Member, stops_the_command
 from inceptionspec.core.errors import SpecError, UsageError
 from inceptionspec.lang.depth import scale_repeat
 
@@ -125,7 +125,9 @@ class _Search:
             raise UsageError(f"the search needed more than {MAX_ANALYSES} analyses; try another --by")
         try:
             found: Point | None = Point(member, self.family.cost(member), phi)
-        except SpecError:
+        except SpecError as err:
+            if stops_the_command(err):
+                raise
             found = None
         self.points[member] = found
         return found

@@ -107,6 +107,16 @@ class Analysis:
         raise KeyError(name)
 
 
+#: Receptive fields and effective strides stop growing here (a product over layers: 1,000 pools of
+#: stride 100,000 would make a number of 5,000 digits). 10¹² pixels is ten million times the
+#: largest input a spec may have, and a number every JSON reader holds exactly.
+FIELD_LIMIT = 10**12
+
+
+def _saturate(n: int) -> int:
+    return n if n < FIELD_LIMIT else FIELD_LIMIT
+
+
 def _prod(shape: Shape) -> int:
     out = 1
     for d in shape:
@@ -121,6 +131,7 @@ def analyze_graph(graph: Graph, budget: Budget | None = None) -> Analysis:
     rf: dict[str, tuple[int, int, int, int]] = {INPUT: (1, 1, 1, 1)}
     total = 0
     for layer in graph.layers:
+        budget.spend("max_analysis_steps", 1 + len(layer.inputs), layer.loc)
         inputs = list(layer.input_shapes)
         trainable, frozen = layer.op.params(inputs, layer.shape)
         macs = layer.op.macs(inputs, layer.shape)
@@ -130,7 +141,12 @@ def analyze_graph(graph: Graph, budget: Budget | None = None) -> Analysis:
         rw = max(p[1] for p in parents)
         jh = max(p[2] for p in parents)
         jw = max(p[3] for p in parents)
-        rf[layer.name] = (rh + (kh - 1) * jh, rw + (kw - 1) * jw, jh * sh, jw * sw)
+        rf[layer.name] = (
+            _saturate(rh + (kh - 1) * jh),
+            _saturate(rw + (kw - 1) * jw),
+            _saturate(jh * sh),
+            _saturate(jw * sw),
+        )
         total += trainable + frozen
         if total > budget.max_params:
             raise SpecError.at(

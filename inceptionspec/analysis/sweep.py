@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inceptionspec.analysis.cost import Cost
-from inceptionspec.analysis.family import Family, Member
+from inceptionspec.analysis.family import Family, Member, stops_the_command
 from inceptionspec.core.errors import Loc, SpecError, UsageError
 from inceptionspec.lang.loader import LocList, parse_text, to_plain
 
@@ -165,6 +165,8 @@ def sweep(family: Family, varies: Sequence[Vary]) -> list[Row]:
         try:
             rows.append(Row(overrides, family.cost(member_of(family, overrides))))
         except SpecError as err:
+            if stops_the_command(err):
+                raise
             rows.append(Row(overrides, None, error_text(err)))
     return rows
 

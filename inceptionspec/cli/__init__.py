@@ -1,11 +1,16 @@
 """The ``inceptionspec`` command.
 
-Exit codes: 0 success, 1 invalid spec, 2 usage or I/O error, 3 internal error (a bug).
+Exit codes: 0 success, 1 invalid spec, 2 usage or I/O error (a spec that cannot be read, an output
+that cannot be written, not enough memory), 3 internal error (a bug), 141 the reader of the
+output went away (``inceptionspec summary x | head -1``: nothing more is printed, as for any Unix
+tool stopped by SIGPIPE). ``diff`` keeps GNU diff's 0 same, 1 different, 2 trouble.
 No command on the static path (list, validate, expand, schema, summary) imports TensorFlow.
+Everything printed for a person goes through :mod:`inceptionspec.core.escape`.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -15,8 +20,10 @@ from typing import Any, TypeVar
 
 import click
 
+from inceptionspec.core import escape as esc
 from inceptionspec.core.budget import Budget
-from inceptionspec.core.errors import SpecError, UsageError
+from inceptionspec.core.errors import SourceError, SpecError, UsageError
+from inceptionspec.core.files import reason
 from inceptionspec.data.errors import DataError
 
 # The command is a process of its own: pydantic's plugin discovery (a scan of every installed
@@ -27,10 +34,54 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_INVALID, EXIT_USAGE, EXIT_BUG = 1, 2, 3
+#: The reader of our output went away: 128 + SIGPIPE, what a shell reports for a tool SIGPIPE stopped.
+EXIT_PIPE = 141
 
 
 def _stderr(text: str) -> None:
-    click.echo(text, err=True)
+    """A message for the person at the terminal: control characters shown, never sent."""
+    click.echo(esc.terminal(text), err=True)
+
+
+def _stdout(text: str, nl: bool = True) -> None:
+    """Output a command produces (JSON, YAML, SVG ... escaped for their format); a failed write
+    is an I/O error that says where it went, and a reader that went away ends the command."""
+    try:
+        click.echo(text, nl=nl)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise UsageError(f"standard output: cannot write: {reason(exc)}") from None
+
+
+def _stdout_bytes(data: bytes) -> None:
+    """Binary output (a PNG) or encoded text, as :func:`_stdout` treats text."""
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise UsageError(f"standard output: cannot write: {reason(exc)}") from None
+
+
+def _reader_gone() -> None:
+    """The pipe we print to was closed: print nothing more (the interpreter's final flush too)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(EXIT_PIPE)
+
+
+def _flush() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"standard output: cannot write: {reason(exc)}") from None
 
 
 def _bug_report(exc: BaseException, spec: object) -> str:
@@ -41,7 +92,7 @@ def _bug_report(exc: BaseException, spec: object) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if f"{os.sep}inceptionspec{os.sep}" in f.filename] or frames
     where = f" at {Path(ours[-1].filename).name}:{ours[-1].lineno} in {ours[-1].name}" if ours else ""
-    detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+    detail = esc.line(str(exc).splitlines()[0][:200]) if str(exc) else ""
     text = (
         f"internal error while processing {spec}: {type(exc).__name__}{': ' + detail if detail else ''}{where}\n"
         "this is a bug in inceptionspec, not a problem with the spec; please report it with the spec "
@@ -52,31 +103,57 @@ def _bug_report(exc: BaseException, spec: object) -> str:
     return text
 
 
-def _guard(func: F) -> F:
-    """Turn every failure into a message and an exit code; never a traceback."""
+def _guard(func: F | None = None, *, invalid: int = EXIT_INVALID) -> Any:
+    """Turn every failure into a message and an exit code; never a traceback. ``invalid``: the
+    exit code of an invalid spec (``diff`` says 2, trouble, as GNU diff does)."""
 
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except (SpecError, DataError) as err:
-            _stderr(err.format())
-            sys.exit(EXIT_INVALID)
-        except UsageError as err:
-            _stderr(f"error: {err}")
-            sys.exit(EXIT_USAGE)
-        except OSError as err:
-            _stderr(f"error: {err.filename or ''}: {err.strerror or err}")
-            sys.exit(EXIT_USAGE)
-        except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # a RecursionError too: every bound is checked first, so it is a bug
-            spec = getattr(exc, "inceptionspec_spec", None)
-            spec = spec or next((a for a in kwargs.get("specs", ()) or [kwargs.get("spec")] if a), "?")
-            _stderr(_bug_report(exc, spec))
-            sys.exit(EXIT_BUG)
+    def decorate(func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    _flush()  # here, so that a closed pipe or a full disk is reported like the rest
+            except BrokenPipeError:
+                _reader_gone()
+            except SourceError as err:
+                _stderr(f"error: {err.format()}")
+                sys.exit(EXIT_USAGE)
+            except (SpecError, DataError) as err:
+                _stderr(err.format())
+                sys.exit(invalid)
+            except UsageError as err:
+                _stderr(f"error: {err}")
+                sys.exit(EXIT_USAGE)
+            except MemoryError:
+                _stderr(
+                    f"error: {_spec_of(None, kwargs)}: out of memory (the process has less than the 300 MB "
+                    "docs/threat-model.md budgets for one command)"
+                )
+                sys.exit(EXIT_USAGE)
+            except OSError as err:
+                _stderr(f"error: {err.filename or 'standard output'}: {reason(err)}")
+                sys.exit(EXIT_USAGE)
+            except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # a RecursionError too: every bound is checked first, so it is a bug
+                _stderr(_bug_report(exc, _spec_of(exc, kwargs)))
+                sys.exit(EXIT_BUG)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(func) if func is not None else decorate
+
+
+def _spec_of(exc: BaseException | None, kwargs: dict[str, Any]) -> str:
+    """The spec a command was working on, for a message."""
+    spec = getattr(exc, "inceptionspec_spec", None)
+    if spec:
+        return str(spec)
+    if kwargs.get("a") and kwargs.get("b"):
+        return f"{kwargs['a']} and {kwargs['b']}"
+    return str(next((a for a in kwargs.get("specs", ()) or [kwargs.get("spec")] if a), "?"))
 
 
 def _budget(max_params: int | None, allow_outside: bool = False) -> Budget:
@@ -112,7 +189,15 @@ def main() -> None:
 
     SPEC is a path to a YAML file or the name of a shipped spec (see `inceptionspec list`).
     """
+    # One short-lived process: collecting cycles among the hundred thousand objects a large spec
+    # makes took 40 % of the time of a 5,000-layer diff, and freed nothing.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    if not os.environ.get("INCEPTIONSPEC_TRACEBACK"):
+        # A Rust extension (pydantic-core) that panics when memory runs out, with RUST_BACKTRACE=1
+        # in the environment, deadlocks capturing the backtrace: the command would hang, not exit 2.
+        os.environ["RUST_BACKTRACE"] = "0"
 
 
 # The commands register themselves on `main`.
-from inceptionspec.cli import build, compare, draw, evaluate, explore, specs, summary, train  # noqa: E402, F401
+from inceptionspec.cli import build, compare, draw, evaluate, explore, importer, specs, summary, train  # noqa: E402, F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from inceptionspec.cli import (
     outside_option,
     set_option,
 )
+from inceptionspec.core import escape as esc
 from inceptionspec.core.errors import UsageError
 
 
@@ -25,7 +27,8 @@ from inceptionspec.core.errors import UsageError
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write the model (default: ./NAME.keras).",
+    help="Where to write the model (default: ./NAME.keras; NAME-no-aux.keras with --no-aux, "
+    "NAME-set-HASH.keras with --set edits).",
 )
 @set_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of every initializer.")
@@ -63,26 +66,23 @@ def build(
     allow_outside_extends: bool,
 ) -> None:
     """Compile a spec into a Keras 3 model and save it as .keras."""
-    from rich.console import Console
-    from rich.markup import escape
-
     from inceptionspec.analysis import analyze_graph, report
     from inceptionspec.ir import lower
     from inceptionspec.lang.pipeline import load
 
-    console = Console(stderr=True)
+    console = esc.console(stderr=True)
     budget = _budget(max_params, allow_outside_extends)
     with console.status("reading the spec") as status:
         loaded = load(spec, list(sets), budget)
         graph = lower(loaded, include_aux=not no_aux, budget=budget)
         analysis = analyze_graph(graph, budget)
-        target = output or Path(f"{loaded.name}.keras")
+        target = output or default_output(loaded.name, no_aux, sets)
         if target.suffix != ".keras":
             raise UsageError(f"{target}: the model file must end in .keras")
         if weights_from:  # a checkpoint is read and checked against the spec before Keras loads
             from inceptionspec.weights import prepare_source
 
-            status.update(f"checking {escape(weights_from)}")
+            status.update(esc.term(f"checking {weights_from}"))
             source = prepare_source(weights_from, graph, weights_layout, partial)
         elif weights_layout or partial:
             raise UsageError("--weights-layout and --partial apply to --weights-from")
@@ -95,16 +95,27 @@ def build(
         if weights_from:
             from inceptionspec.keras.weights_sources import load_into
 
-            status.update(f"loading weights from {escape(weights_from)}")
+            status.update(esc.term(f"loading weights from {weights_from}"))
             transfer = load_into(model, source, loaded, partial=partial)
         if compile_:
             keras_backend.compile_for_training(model, loaded)
-        status.update(f"saving {target}")
+        status.update(esc.term(f"saving {target}"))
+        replaced = target.exists()
         model.save(target)
     report.table(analysis)
     if weights_from:
-        console.print(str(transfer), highlight=False, markup=False, soft_wrap=True)
+        console.print(esc.terminal(str(transfer)))  # several lines: the skipped layers, the notes
+    if replaced:
+        console.print(esc.term(f"note: {target} existed and was replaced"))
     outputs = ", ".join(model.output) if isinstance(model.output, dict) else "output"
-    console.print(
-        f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed})", highlight=False
-    )
+    console.print(esc.term(f"wrote {target} ({model.count_params():,} parameters, outputs: {outputs}, seed {seed})"))
+
+
+def default_output(name: str, no_aux: bool, sets: tuple[str, ...] | list[str]) -> Path:
+    """The model file `build` writes without ``-o``: ``NAME.keras``, named after what makes it another
+    model than the spec's — ``-no-aux``, and for ``--set`` edits ``-set-`` and a short hash of them
+    (stable: the same edits, in the same order, name the same file)."""
+    parts = [name] + (["no-aux"] if no_aux else [])
+    if sets:
+        parts.append("set-" + hashlib.sha256("\n".join(sets).encode("utf-8")).hexdigest()[:8])
+    return Path("-".join(parts) + ".keras")

@@ -8,15 +8,16 @@ from pathlib import Path
 import click
 
 from inceptionspec.cli import (
-    EXIT_BUG,
     EXIT_USAGE,
-    _bug_report,
+    _guard,
     _stderr,
+    _stdout,
     aux_option,
     main,
     set_option,
 )
-from inceptionspec.core.errors import SpecError, UsageError
+from inceptionspec.core.errors import UsageError
+from inceptionspec.core.files import write_text
 
 
 @main.command("diff")
@@ -34,6 +35,7 @@ from inceptionspec.core.errors import SpecError, UsageError
     help="`html`, `svg`: both networks drawn side by side, the differences marked.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write html or svg to a file.")
+@_guard(invalid=EXIT_USAGE)
 def diff_command(
     a: str, b: str, sets: tuple[str, ...], no_aux: bool, show_layers: bool, fmt: str, output: Path | None
 ) -> None:
@@ -42,38 +44,19 @@ def diff_command(
     A and B are paths, shipped names, or PATH@REV (the file at a git revision).
     Exit status as GNU diff: 0 identical, 1 different, 2 trouble."""
     if output is not None and fmt not in ("html", "svg"):
-        _stderr("error: -o/--output writes --format html or svg; redirect the output of the other formats")
-        sys.exit(EXIT_USAGE)
+        raise UsageError("-o/--output writes --format html or svg; redirect the output of the other formats")
     from inceptionspec.compare import diff as compare
     from inceptionspec.compare import print_result
 
-    try:
-        result = compare(a, b, include_aux=not no_aux, overrides=list(sets))
-    except SpecError as err:
-        _stderr(err.format())
-        sys.exit(EXIT_USAGE)
-    except (UsageError, OSError) as err:
-        _stderr(f"error: {err}")
-        sys.exit(EXIT_USAGE)
-    except Exception as exc:
-        _stderr(_bug_report(exc, f"{a} and {b}"))
-        sys.exit(EXIT_BUG)
+    result = compare(a, b, include_aux=not no_aux, overrides=list(sets))
     if fmt in ("html", "svg"):
         from inceptionspec.render.diffpicture import render_diff
 
-        try:
-            text = render_diff(result, fmt)
-        except Exception as exc:
-            _stderr(_bug_report(exc, f"{a} and {b}"))
-            sys.exit(EXIT_BUG)
+        text = render_diff(result, fmt)
         if output is None:
-            click.echo(text, nl=False)
+            _stdout(text, nl=False)
         else:
-            try:
-                output.write_text(text, encoding="utf-8")
-            except OSError as err:
-                _stderr(f"error: {output}: {err.strerror or err}")
-                sys.exit(EXIT_USAGE)
+            write_text(output, text)
             _stderr(f"wrote {output}")
     else:
         print_result(result, fmt, show_layers)

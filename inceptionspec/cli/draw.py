@@ -11,12 +11,14 @@ from inceptionspec.cli import (
     _budget,
     _guard,
     _stderr,
+    _stdout_bytes,
     aux_option,
     main,
     outside_option,
     set_option,
 )
 from inceptionspec.core.errors import UsageError
+from inceptionspec.core.files import write_bytes
 
 #: What each output file extension means, and the extension of each format.
 SUFFIXES = {
@@ -85,27 +87,31 @@ def render(
     written to a file named after the spec (googlenet.svg) in the current directory."""
     from inceptionspec import render as rendering
     from inceptionspec.analysis import analyze
+    from inceptionspec.importer import readable
     from inceptionspec.lang.pipeline import load
     from inceptionspec.render.raster import RASTER_FORMATS, convert
 
     fmt = fmt or _format_of(output)
     budget = _budget(None, allow_outside_extends)
-    analysis = analyze(load(spec, list(sets), budget), include_aux=not no_aux, budget=budget)
+    analysis = analyze(load(readable(spec, budget), list(sets), budget), include_aux=not no_aux, budget=budget)
     text = rendering.render(
-        analysis, fmt="svg" if fmt in RASTER_FORMATS else fmt, depth=depth, collapse_repeats=not expand_repeats
+        analysis,
+        fmt="svg" if fmt in RASTER_FORMATS else fmt,
+        depth=depth,
+        collapse_repeats=not expand_repeats,
+        budget=budget,
     )
-    data = convert(text, fmt) if fmt in RASTER_FORMATS else text.encode("utf-8")
+    loc = analysis.graph.spec.loc
+    data = convert(text, fmt, budget, loc) if fmt in RASTER_FORMATS else text.encode("utf-8")
     note = ""
     if output is None and fmt in NOT_FOR_TERMINALS and sys.stdout.isatty():
         output = Path(f"{analysis.name}.{EXTENSIONS[fmt]}")
         note = " (not shown on a terminal; -o FILE names the file, a pipe gets the text)"
     if output is None:
-        stream = sys.stdout.buffer
-        stream.write(data)
-        stream.flush()
+        _stdout_bytes(data)
         return
     replaced = " (replaced)" if output.exists() else ""
-    output.write_bytes(data)
+    write_bytes(output, data)
     _stderr(f"wrote {output}{replaced}{note}")
 
 

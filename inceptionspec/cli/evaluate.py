@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from inceptionspec.cli import _guard, main
+from inceptionspec.cli import _guard, _stderr, _stdout, main
+from inceptionspec.core import escape as esc
 
 format_option = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
@@ -28,7 +29,7 @@ def _served(model: Path, spec_source: str | None, batch_size: int | None):  # ty
 
     served = load_served(model, load(spec_source) if spec_source else None, batch_size)
     for note in served.notes:
-        click.echo(f"note: {note}", err=True)
+        _stderr(f"note: {note}")
     return served
 
 
@@ -61,15 +62,15 @@ def evaluate(
     align_classes(served.classes, images, "the model")
     result = run_evaluation(served, source_of(images, served, budget, skip_bad_images, lambda text: None))
     if fmt == "json":
-        click.echo(json.dumps(result, indent=1))
+        _stdout(json.dumps(result, indent=1))
         return
     line = f"{result['count']:,} images: loss {result['loss']:.4f}, accuracy {result['accuracy']:.2%}"
     if "top5_accuracy" in result:
         line += f", top-5 {result['top5_accuracy']:.2%}"
-    click.echo(line)
+    _stdout(esc.terminal(line))
     width = max(len(shown(c)) for c in result["per_class"])
     for name, accuracy in result["per_class"].items():
-        click.echo(f"  {shown(name):<{width}}  {accuracy:7.2%}")
+        _stdout(esc.terminal(f"  {shown(name):<{width}}  {accuracy:7.2%}"))
 
 
 @main.command()
@@ -100,9 +101,9 @@ def predict(
         served, source_of(folder, served, budget, False, lambda text: None), [str(i) for i in images], top
     )
     if fmt == "json":
-        click.echo(json.dumps(result, indent=1))
+        _stdout(json.dumps(result, indent=1))
         return
     for item in result:
-        click.echo(shown(item["image"]))
+        _stdout(esc.terminal(shown(item["image"])))
         for guess in item["top"]:
-            click.echo(f"  {guess['probability']:7.2%}  {shown(guess['class'])}")
+            _stdout(esc.terminal(f"  {guess['probability']:7.2%}  {shown(guess['class'])}"))

@@ -11,17 +11,10 @@ from typing import Any
 
 import click
 
-from inceptionspec.cli import _budget, _guard, _stderr, main, max_params_option, outside_option
+from inceptionspec.cli import _budget, _guard, _stderr, _stdout, main, max_params_option, outside_option
+from inceptionspec.core import escape as esc
 from inceptionspec.core.errors import Loc, SpecError, UsageError
-
-
-def line(text: str) -> str:
-    """A name or path made safe for one terminal line (imported on use: the render package is not
-    part of every command's start-up)."""
-    from inceptionspec.render.escaping import line as one_line
-
-    return one_line(text)
-
+from inceptionspec.core.escape import line
 
 _COUNT = re.compile(
     r"^\s*(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?P<exp>[eE][+-]?[0-9]{1,3})?\s*(?P<unit>[kKmMgGtT])?\s*$"
@@ -167,11 +160,11 @@ def scale(
             "output": str(output) if output is not None else None,
             "variant": text,
         }
-        click.echo(json.dumps(data, indent=2))
+        _stdout(json.dumps(data, indent=2))
     else:
-        click.echo(report.scale_text(result, family, spec, variant_name))
+        _stdout(esc.terminal(report.scale_text(result, family, spec, variant_name)))
         if output is None:
-            click.echo("\n# the variant (write it with -o FILE.yaml):\n" + text, nl=False)
+            _stdout("\n# the variant (write it with -o FILE.yaml):\n" + text, nl=False)
     if output is not None:
         _stderr(f"wrote {line(str(output))}")
 
@@ -228,9 +221,9 @@ def sweep(
         plot(rows, plot_path, title, "latency" if measure else "params")
         _stderr(f"wrote {line(str(plot_path))}")
     if fmt == "json":
-        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+        _stdout(json.dumps([row.as_dict() for row in rows], indent=2))
     elif fmt == "csv":
-        click.echo(report.sweep_csv(rows, paths), nl=False)
+        _stdout(report.sweep_csv(rows, paths), nl=False)
     else:
         report.sweep_table(rows, paths, f"{spec}: {len(rows)} variants")
 

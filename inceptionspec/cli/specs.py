@@ -14,19 +14,21 @@ from inceptionspec.cli import (
     _budget,
     _guard,
     _stderr,
+    _stdout,
     main,
     max_params_option,
     outside_option,
     set_option,
 )
-from inceptionspec.core.errors import SpecError, UsageError
+from inceptionspec.core import escape as esc
+from inceptionspec.core.errors import SourceError, SpecError, UsageError
+from inceptionspec.core.files import write_text
 
 
 @main.command("list")
 @_guard
 def list_specs() -> None:
     """List the shipped specs."""
-    from rich.console import Console
     from rich.table import Table
 
     from inceptionspec.lang.library import first_line_description, shipped
@@ -35,8 +37,8 @@ def list_specs() -> None:
     table.add_column("name")
     table.add_column("title")
     for name, path in shipped().items():
-        table.add_row(name, first_line_description(path))
-    Console(soft_wrap=True).print(table)
+        table.add_row(esc.term(name), esc.term(first_line_description(path)))
+    esc.console().print(table)
 
 
 @main.command()
@@ -70,26 +72,30 @@ def validate(
                     "layers": len(analysis.layers),
                 }
             )
+        except SourceError as err:
+            worst = max(worst, EXIT_USAGE)
+            results.append({"spec": source, "valid": False, "errors": [{"message": err.format()}]})
+            if fmt == "text":
+                _stderr(f"error: {err.format()}")
         except SpecError as err:
             worst = max(worst, EXIT_INVALID)
             results.append({"spec": source, "valid": False, "errors": [d.as_dict() for d in err.errors]})
             if fmt == "text":
                 _stderr(err.format())
-        except (UsageError, OSError) as err:
-            message = f"{err.filename or source}: {err.strerror or err}" if isinstance(err, OSError) else str(err)
+        except UsageError as err:
             worst = max(worst, EXIT_USAGE)
-            results.append({"spec": source, "valid": False, "errors": [{"message": message}]})
+            results.append({"spec": source, "valid": False, "errors": [{"message": str(err)}]})
             if fmt == "text":
-                _stderr(f"error: {message}")
+                _stderr(f"error: {err}")
         except Exception as exc:
             exc.inceptionspec_spec = source  # type: ignore[attr-defined]  # _guard names it
             raise
     if fmt == "json":
-        click.echo(json.dumps({"valid": worst == 0, "results": results}, indent=2))
+        _stdout(json.dumps({"valid": worst == 0, "results": results}, indent=2))
     else:
         for r in results:
             if r["valid"]:
-                click.echo(f"{r['spec']}: valid ({r['layers']} layers, {r['params']:,} parameters)")
+                _stdout(esc.terminal(f"{r['spec']}: valid ({r['layers']} layers, {r['params']:,} parameters)"))
     sys.exit(worst)
 
 
@@ -102,7 +108,7 @@ def expand(spec: str, sets: tuple[str, ...], allow_outside_extends: bool) -> Non
     """Print the fully resolved spec: what the compiler sees."""
     from inceptionspec.lang.pipeline import dump, load
 
-    click.echo(dump(load(spec, list(sets), _budget(None, allow_outside_extends))), nl=False)
+    _stdout(dump(load(spec, list(sets), _budget(None, allow_outside_extends))), nl=False)
 
 
 @main.command()
@@ -114,7 +120,7 @@ def schema(output: Path | None) -> None:
 
     text = schema_json()
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
         _stderr(f"wrote {output}")
     else:
-        click.echo(text, nl=False)
+        _stdout(text, nl=False)

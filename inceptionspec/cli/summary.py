@@ -9,6 +9,7 @@ import click
 from inceptionspec.cli import (
     _budget,
     _guard,
+    _stdout,
     aux_option,
     main,
     max_params_option,
@@ -37,13 +38,14 @@ def summary(
 ) -> None:
     """Shapes, parameters and multiply-adds of every block (or layer), computed statically."""
     from inceptionspec.analysis import analyze, report
+    from inceptionspec.importer import readable
     from inceptionspec.lang.pipeline import load
 
     budget = _budget(max_params, allow_outside_extends)
-    analysis = analyze(load(spec, list(sets), budget), include_aux=not no_aux, budget=budget)
+    analysis = analyze(load(readable(spec, budget), list(sets), budget), include_aux=not no_aux, budget=budget)
     if fmt == "json":
-        click.echo(json.dumps(analysis.as_dict(), indent=2))
+        _stdout(json.dumps(analysis.as_dict(), indent=2))
     elif fmt == "markdown":
-        click.echo(report.markdown(analysis, show_layers))
+        _stdout(report.markdown(analysis, show_layers))
     else:
         report.table(analysis, show_layers)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from inceptionspec.cli import _budget, _guard, main, max_params_option, outside_option, set_option
+from inceptionspec.cli import _budget, _guard, _stderr, main, max_params_option, outside_option, set_option
 from inceptionspec.core.errors import UsageError
 
 #: --strategy's choices (inceptionspec.keras.train.distribute, which imports TensorFlow, has them too).
@@ -89,7 +89,7 @@ def train(
 
     def say(text: str) -> None:
         if not quiet:
-            click.echo(text, err=True)
+            _stderr(text)
 
     budget = _budget(max_params, allow_outside_extends)
     # --epochs and --batch-size are overrides like any other: spec.yaml records what was trained.
@@ -139,9 +139,8 @@ def train(
     if request.cluster.chief:
         final, best = metrics["final"], metrics["best"]
         accuracy = "val_accuracy" if final.get("val_accuracy") is not None else "accuracy"
-        click.echo(
+        _stderr(
             f"{metrics['run']}: {accuracy} {final.get(accuracy) or 0:.4f} after {metrics['epochs']} epochs "
             f"(best {best.get(accuracy) or 0:.4f} at epoch {best.get('epoch')}), "
-            f"{metrics['images_per_second'] or 0:.1f} images/s",
-            err=True,
+            f"{metrics['images_per_second'] or 0:.1f} images/s"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from inceptionspec.analysis import Analysis
-from inceptionspec.compare.align import _align, _merged
+from inceptionspec.compare.align import _align, _merged, alignment_work
 from inceptionspec.compare.network import _frozen, _Network, _network, _relative
 from inceptionspec.compare.records import (
     ADDED,
@@ -22,20 +22,25 @@ from inceptionspec.compare.records import (
     Totals,
     _listed,
 )
+from inceptionspec.core.budget import Budget
+from inceptionspec.core.errors import Loc
 from inceptionspec.ir import INPUT
 from inceptionspec.ops import Shape, fmt_shape
 
 # --- comparison --------------------------------------------------------------------------
 
 
-def compare(a: Side, b: Side, include_aux: bool = True) -> Diff:
-    """The diff of two analysed sides."""
-    return _Comparison(_network(a.analysis), _network(b.analysis)).run(a, b, include_aux)
+def compare(a: Side, b: Side, include_aux: bool = True, budget: Budget | None = None) -> Diff:
+    """The diff of two analysed sides; its work counts against ``budget.max_diff_work``."""
+    loc = b.analysis.graph.spec.loc or Loc(b.source, 1, 1)
+    return _Comparison(_network(a.analysis), _network(b.analysis), budget or Budget(), loc).run(a, b, include_aux)
 
 
 class _Comparison:
-    def __init__(self, a: _Network, b: _Network) -> None:
+    def __init__(self, a: _Network, b: _Network, budget: Budget, loc: Loc) -> None:
         self.a, self.b = a, b
+        self.budget, self.loc = budget, loc
+        self.spend(a.blocks, b.blocks)
         self.block_pairs = _align(a.block_signatures(), b.block_signatures())
         self.block_order = _merged(list(a.blocks), list(b.blocks), self.block_pairs)
         self.layer_pairs: dict[str, str] = {}
@@ -43,12 +48,16 @@ class _Comparison:
         for a_block, b_block in self.block_pairs.items():
             a_rel = {_relative(layer.name, a_block): layer for layer in a.block_layers[a_block]}
             b_rel = {_relative(layer.name, b_block): layer for layer in b.block_layers[b_block]}
+            self.spend(a_rel, b_rel)
             pairs = _align({n: x.signature() for n, x in a_rel.items()}, {n: x.signature() for n, x in b_rel.items()})
             self.layer_pairs.update({a_rel[x].name: b_rel[y].name for x, y in pairs.items()})
             order = _merged(list(a_rel), list(b_rel), pairs)
             self.layer_order[b_block] = [
                 (a_rel[x].name if x is not None else None, b_rel[y].name if y is not None else None) for x, y in order
             ]
+
+    def spend(self, a: dict[str, Any], b: dict[str, Any]) -> None:
+        self.budget.spend("max_diff_work", alignment_work(len(a), len(b)), self.loc)
 
     def run(self, a: Side, b: Side, include_aux: bool) -> Diff:
         changes: list[Change] = []

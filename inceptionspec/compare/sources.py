@@ -10,7 +10,7 @@ from inceptionspec.analysis import analyze_graph
 from inceptionspec.compare.compare import compare
 from inceptionspec.compare.records import Diff, Side
 from inceptionspec.core.budget import Budget
-from inceptionspec.core.errors import Loc, SpecError, UsageError
+from inceptionspec.core.errors import Loc, SourceError, SpecError, UsageError
 from inceptionspec.ir import lower
 from inceptionspec.lang.library import find
 from inceptionspec.lang.loader import decode
@@ -35,11 +35,11 @@ def diff(
 
     A and B are paths, shipped names, ``PATH@REV`` (the file at a git revision) or
     loaded :class:`Spec` objects; ``overrides`` (``--set`` strings) apply to both.
-    Raises SpecError for an invalid spec, UsageError for a source that cannot be read."""
+    Raises SpecError for an invalid spec (SourceError for a source that cannot be read)."""
     budget = budget or Budget()
     side_a = _side(a, overrides, include_aux, budget)
     side_b = _side(b, overrides, include_aux, budget)
-    return compare(side_a, side_b, include_aux)
+    return compare(side_a, side_b, include_aux, budget)
 
 
 def _side(source: SpecSource, overrides: list[str] | None, include_aux: bool, budget: Budget) -> Side:
@@ -57,6 +57,10 @@ def _side(source: SpecSource, overrides: list[str] | None, include_aux: bool, bu
 def _readable(source: str | Path, budget: Budget) -> str | Path | SpecText:
     """The source itself, or for ``PATH@REV`` the file's text at that revision."""
     text = str(source)
+    from inceptionspec.importer import is_model_source, readable
+
+    if is_model_source(source):  # a .keras file or keras:NAME, imported on the fly
+        return readable(source, budget)
     if isinstance(source, Path) or "@" not in text or Path(text).exists():
         return source
     return read_revision(text, budget)
@@ -67,27 +71,27 @@ def read_revision(source: str, budget: Budget | None = None) -> SpecText:
 
     PATH may be a shipped name.  Relative ``extends`` of the old text resolve at the same
     revision (the parent as it was then); shipped names resolve to the installed specs.
-    UsageError when git, the repository, the revision or the file at that revision is missing."""
+    SourceError when git, the repository, the revision or the file at that revision is missing."""
     budget = budget or Budget()
     spelled, _, rev = source.rpartition("@")
     if not spelled or not rev or rev.startswith("-"):
-        raise UsageError(f"{source}: expected PATH@REV, e.g. specs/googlenet.yaml@HEAD")
+        raise _source_error(f"{source}: expected PATH@REV, e.g. specs/googlenet.yaml@HEAD")
     path = Path(spelled)
     if not path.exists():
         try:
             path = find(spelled)
-        except UsageError:
+        except SourceError:
             pass  # a file that exists only at the revision
     path = path.absolute()
     if not path.parent.is_dir():
-        raise UsageError(f"{source}: no directory {path.parent}")
+        raise _source_error(f"{source}: no directory {path.parent}")
     top = _git(["rev-parse", "--show-toplevel"], path.parent, f"{source}: {path.parent} is not in a git repository")
     root = Path(top.decode().strip()).resolve()
     folder = path.parent.resolve()
     try:
         relative = (folder / path.name).relative_to(root).as_posix()
     except ValueError:
-        raise UsageError(f"{source}: {path} is outside its git repository {root}") from None
+        raise _source_error(f"{source}: {path} is outside its git repository {root}") from None
     data = _git(["show", f"{rev}:{relative}"], root, f"{source}: no {relative} at revision {rev}")
     return _at_revision(data, folder / path.name, root, rev, budget)
 
@@ -113,12 +117,18 @@ def _at_revision(data: bytes, path: Path, root: Path, rev: str, budget: Budget) 
     return SpecText(decode(data, display), path, display, sibling, f"revision {rev}")
 
 
+def _source_error(message: str) -> SourceError:
+    """``"SOURCE: reason"`` as a SourceError (a SpecError: the API raises nothing else for bad input)."""
+    source, _, reason = message.partition(": ")
+    return SourceError(source, reason) if reason else SourceError(message, "cannot be read")
+
+
 def _git(args: list[str], cwd: Path, failure: str) -> bytes:
-    """Run git (an argv list, no shell) in ``cwd``; UsageError(failure + git's reason) if it fails."""
+    """Run git (an argv list, no shell) in ``cwd``; SourceError(failure + git's reason) if it fails."""
     done = _run_git(args, cwd, failure)
     if done.returncode != 0:
         reason = done.stderr.decode(errors="replace").strip().splitlines()
-        raise UsageError(failure + (f" (git: {reason[0].removeprefix('fatal: ')})" if reason else ""))
+        raise _source_error(failure + (f" (git: {reason[0].removeprefix('fatal: ')})" if reason else ""))
     return done.stdout
 
 
@@ -130,8 +140,8 @@ def _is_file_at(root: Path, rev: str, relative: str) -> bool:
 def _run_git(args: list[str], cwd: Path, failure: str) -> subprocess.CompletedProcess[bytes]:
     git = shutil.which("git")
     if git is None:
-        raise UsageError(f"{failure} (git is not installed)")
+        raise _source_error(f"{failure} (git is not installed)")
     try:
         return subprocess.run([git, *args], cwd=cwd, capture_output=True, timeout=60, check=False)  # noqa: S603
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise UsageError(f"{failure} ({exc})") from None
+        raise _source_error(f"{failure} ({exc})") from None

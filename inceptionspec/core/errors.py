@@ -7,9 +7,15 @@ mistakes are reported together, not one per attempt.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from contextvars import ContextVar
+import functools
+from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from inceptionspec.core import escape
+
+if TYPE_CHECKING:
+    from inceptionspec.core.budget import Budget
 
 #: How many diagnostics a command prints before summarising the rest.
 MAX_REPORTED = 20
@@ -43,11 +49,12 @@ class Diagnostic:
     hint: str | None = None
 
     def format(self) -> str:
-        text = f"{self.loc}: {self.message}"
-        if self.hint:
-            text += f" ({self.hint})"
+        """``file:line:col: message (hint)``, then one indented line per expansion note. Every part
+        is one line shown safely on a terminal (:func:`escape.line`): a value quoted in a message
+        cannot start a line of its own or send control sequences."""
+        text = escape.line(f"{self.loc}: {self.message}" + (f" ({self.hint})" if self.hint else ""))
         for note in self.loc.via:
-            text += f"\n    {note}"
+            text += "\n    " + escape.line(note)
         return text
 
     def as_dict(self) -> dict[str, object]:
@@ -99,8 +106,21 @@ class SpecError(Exception):
         return self.errors[0].loc.col
 
 
+class SourceError(SpecError):
+    """A spec source that cannot be read: no such file or shipped spec, not a regular file, no
+    permission, a read that would block (exit code 2 in the CLI). Its one diagnostic is at line 1
+    of the source; ``str()`` is ``source: reason``."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source, self.reason = source, reason
+        super().__init__([Diagnostic(Loc(source, 1, 1), reason)])
+
+    def format(self, limit: int = MAX_REPORTED) -> str:
+        return escape.line(f"{self.source}: {self.reason}")
+
+
 class UsageError(Exception):
-    """A problem with how the tool was called or with reading a file (exit code 2)."""
+    """A problem with how the tool was called (exit code 2)."""
 
 
 def _dedupe(errors: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -124,7 +144,6 @@ class Collector:
         self.errors: list[Diagnostic] = []
         self.dropped = 0
         self._first_dropped: Loc | None = None
-        _hints_left.set(MAX_HINTS)
 
     def add(self, loc: Loc, message: str, hint: str | None = None) -> None:
         if len(self.errors) < MAX_COLLECTED:
@@ -151,37 +170,35 @@ class Collector:
 
 #: Diagnostics one pass keeps (more are counted, not stored).
 MAX_COLLECTED = 1000
-#: "did you mean" suggestions computed per pass (each costs about 0.1 ms of difflib).
-MAX_HINTS = 500
-_hints_left: ContextVar[int] = ContextVar("inceptionspec_hints_left", default=MAX_HINTS)
+#: Characters one suggestion may compare when no budget is given.
+MAX_SUGGESTION_WORK = 50_000
+#: Longer words get no suggestion (difflib is quadratic in the length).
+MAX_WORD = 200
 
 
-def did_you_mean(word: object, candidates: Iterable[str]) -> str | None:
+def did_you_mean(word: object, candidates: Iterable[object], budget: Budget | None = None) -> str | None:
     """A "did you mean `x`?" hint for a misspelt name, or None.
 
-    Repeated words are answered from a cache; new words are looked up at most
-    :data:`MAX_HINTS` times per pass (a :class:`Collector` starts one), so a file of
-    50,000 misspelt keys costs milliseconds, not seconds."""
-    if not isinstance(word, str) or len(word) > 200:
+    Comparing ``word`` with a candidate costs about ``len(word) + len(candidate)`` characters of
+    work, counted against ``budget.max_suggestions`` (the command's budget) before it is done;
+    once that is spent, or without a budget past :data:`MAX_SUGGESTION_WORK`, the answer is None.
+    A file of 50,000 misspelt keys, or 300 misspelt ``from:`` among 4,000 layers, so costs a
+    bounded fraction of a second, and the first errors still get their hint."""
+    if not isinstance(word, str) or not word or len(word) > MAX_WORD:
         return None
-    options = tuple(sorted({c for c in candidates if isinstance(c, str)}))
-    if (word, options) in _suggestions:
-        return _suggestions[(word, options)]
-    left = _hints_left.get()
-    if left <= 0:
+    left = MAX_SUGGESTION_WORK if budget is None else budget.left("max_suggestions")
+    if isinstance(candidates, Sized) and len(candidates) * (len(word) + 1) > left:
+        return None  # each candidate costs at least that: do not even look at them
+    words = [c for c in candidates if isinstance(c, str) and len(c) <= MAX_WORD]
+    work = sum(len(c) for c in words) + len(word) * len(words)
+    if work > left:
         return None
-    _hints_left.set(left - 1)
-    hint = _suggest(word, options)
-    if len(_suggestions) >= 4096:
-        _suggestions.clear()
-    _suggestions[(word, options)] = hint
-    return hint
+    if budget is not None:
+        budget.allow("max_suggestions", work)
+    return _suggest(word, words)
 
 
-_suggestions: dict[tuple[str, tuple[str, ...]], str | None] = {}
-
-
-def _suggest(word: str, options: tuple[str, ...]) -> str | None:
+def _suggest(word: str, options: list[str]) -> str | None:
     import difflib  # only when a mistake needs a suggestion: no start-up cost for valid specs
 
     close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
@@ -190,6 +207,13 @@ def _suggest(word: str, options: tuple[str, ...]) -> str | None:
         if word.lower() in lowered:
             close = [lowered[word.lower()]]
     return f"did you mean `{close[0]}`?" if close else None
+
+
+@functools.lru_cache(maxsize=1024)
+def close_to_one_of(word: str, options: tuple[str, ...]) -> bool:
+    """Whether ``word`` is a near miss of a fixed, small set (for classifying, not for messages:
+    no budget, a bounded cache)."""
+    return len(word) <= MAX_WORD and _suggest(word, list(options)) is not None
 
 
 def one_of(candidates: Iterable[str], limit: int = 12) -> str:

@@ -16,7 +16,7 @@ from inceptionspec.core.errors import UNKNOWN_LOC, Collector, Loc, SpecError, di
 from inceptionspec.core.names import SpecPath
 from inceptionspec.ir.graph import ACT, ADD, CONCAT, INPUT, PROJECTION, Block, Graph, Layer, Output, Unit
 from inceptionspec.lang.expanded import ExpandedSpec
-from inceptionspec.lang.tree import BlockNode, ItemNode, OpNode, tree
+from inceptionspec.lang.tree import BlockNode, ItemNode, OpNode, tree, walk
 from inceptionspec.ops import Op, Shape, ShapeError, activation, concat, fmt_shape, projection, residual_add
 
 
@@ -34,6 +34,15 @@ class _Lowering:
         self.errors = Collector()
         self.fallback = spec.loc or UNKNOWN_LOC
 
+    def input_changed(self, loc: Loc) -> list[str]:
+        """A note when the input shape was written in another file than ``loc``'s (``--set input=...``,
+        a child spec's ``input``): a smaller input is the usual cause of a window that does not fit."""
+        where = self.spec.field_loc("input")
+        if where is None or where.file in (loc.file, *_KNOBS) or where == self.spec.loc:
+            return []
+        source = where.file.strip("<>") if where.file.startswith("<--set") else str(where)
+        return [f"changed at {source}: `input: {list(self.spec.input or ())}`"]
+
     # Layers and units -----------------------------------------------------------------
     def add(
         self,
@@ -45,7 +54,11 @@ class _Lowering:
         head: str | None,
         unit: SpecPath,
         role: str,
+        origin: ItemNode | None = None,
+        labels: list[str] | None = None,
     ) -> str:
+        """Add a layer; a shape error is collected at ``loc``, its inputs named by ``labels`` (a concat's
+        branches), with notes on the arguments of ``origin``'s ops an override or a child spec changed."""
         name = path.dotted
         if name in self.shapes:
             raise SpecError.at(loc, f"two layers are named `{name}`", "rename a block, branch or layer")
@@ -57,7 +70,9 @@ class _Lowering:
                 if any(d < 1 for d in shape):
                     raise ShapeError(f"output shape {fmt_shape(shape)} is empty")
             except ShapeError as exc:
-                self.errors.add(loc, f"{name}: {exc}")
+                for note in changes(origin, loc) + self.input_changed(loc):
+                    loc = loc.with_via(note)
+                self.errors.add(loc, f"{name}: {exc.naming(labels) if labels else exc}")
                 shape = None
         self.shapes[name] = shape
         if shape is not None:
@@ -82,7 +97,7 @@ class _Lowering:
         first = len(self.layers)
         for part in op.lower():
             path = node.path if part.name is None else node.path / part.name
-            x = self.add(path, part.op, [x], block, loc, head, node.path, part.role)
+            x = self.add(path, part.op, [x], block, loc, head, node.path, part.role, node)
         self.unit(node.path, op.kind, first, op=op)
         return x
 
@@ -114,7 +129,8 @@ class _Lowering:
         first = len(self.layers)
 
         def merge(name: str, op: Op, inputs: list[str], role: str) -> str:
-            return self.add(path / name, op, inputs, block, loc, head, unit, role)
+            labels = [f"`{b.path.name}`" for b in node.branches] if name == CONCAT else None
+            return self.add(path / name, op, inputs, block, loc, head, unit, role, node, labels)
 
         residual = node.residual
         if residual is None:
@@ -141,7 +157,7 @@ class _Lowering:
         raise SpecError.at(
             loc,
             f"unknown block or layer `{name}`",
-            did_you_mean(name, list(self.block_outputs) + [layer.name for layer in self.layers]),
+            did_you_mean(name, list(self.block_outputs) + [layer.name for layer in self.layers], self.budget),
         )
 
     def run(self) -> Graph:
@@ -172,6 +188,36 @@ class _Lowering:
         return Graph(
             spec.name, shape, tuple(self.layers), tuple(self.blocks), tuple(outputs), tuple(self.units), spec, nodes
         )
+
+
+#: Pseudo-files of the scaling knobs (`--width`, `--input-size`): not edits a user wrote.
+_KNOBS = ("<width>", "<depth>", "<input_size>", "<knobs>", "<unknown>", "<spec>")
+#: Notes on changed arguments one shape error carries, at most.
+MAX_CHANGE_NOTES = 4
+
+
+def changes(origin: ItemNode | None, loc: Loc) -> list[str]:
+    """Notes on the arguments of ``origin``'s ops (all of them, for a block) that were written in another
+    file than ``loc``'s: an override (``--set``, ``overrides:``) or an ``extends`` child changed them, so
+    the error at the template or parent line may be theirs."""
+    if origin is None:
+        return []
+    notes: list[str] = []
+    for node in walk((origin,)):
+        if not isinstance(node, OpNode):
+            continue
+        for field, where in (node.op._value_locs or {}).items():
+            if where.file in (loc.file, *_KNOBS) or field == "name":
+                continue
+            source = where.file.strip("<>") if where.file.startswith("<--set") else str(where)
+            value = getattr(node.op, field, None)
+            shown = f": {value}" if isinstance(value, (int, float, str, list, tuple)) else ""
+            note = f"changed at {source}: `{field}{shown}` of `{node.path.dotted}`"
+            if note not in notes:
+                notes.append(note)
+    if len(notes) > MAX_CHANGE_NOTES:
+        notes[MAX_CHANGE_NOTES:] = [f"… and {len(notes) - MAX_CHANGE_NOTES} more changed arguments"]
+    return notes
 
 
 def lower(spec: ExpandedSpec, include_aux: bool = True, budget: Budget | None = None) -> Graph:

@@ -53,6 +53,8 @@ class Expander:
         self._sizes: dict[str, int] = {}  # layers of each template's body, once counted
         self._cut = False  # the count under way stopped at a cycle or at the depth limit
         self.depth = 0  # blocks being expanded, one inside the other
+        self.path_bytes = 0  # length of the dotted path of the scope being expanded (`block.branch.`)
+        self.template: str | None = None  # the template whose body is being expanded
 
     def _copies(self, body: Any) -> int:
         """How many copies a block unrolls: its ``repeat``, scaled by ``depth`` when it has one."""
@@ -178,13 +180,15 @@ class Expander:
                 self.errors.add(
                     head.value_loc("from") or head.loc,
                     f"head `{name}` taps unknown block or layer `{tap}`",
-                    did_you_mean(tap, known),
+                    did_you_mean(tap, known, self.budget),
                 )
             h.set("from", tap, head.key_locs.get("from"), head.value_locs.get("from") or head.loc)
             head_chain = chain + ([head["defaults"]] if head.get("defaults") else [])
+            self.path_bytes = len(str(name)) + 1
             h.set(
                 "layers", self.items(head["layers"], head_chain, self.globals, (), ()), None, head.value_loc("layers")
             )
+            self.path_bytes = 0
             for key in ("loss_weight", "training_only"):
                 if key in head:
                     h.set(key, head[key], head.key_locs.get(key), head.value_locs.get(key))
@@ -209,6 +213,7 @@ class Expander:
             if key in USER_OPS:
                 expanded = self.op(key, body, item, chain, env, via, loc)
                 name = names[index]
+                self.count_name(name, loc)
                 expanded[key]["name"] = name
                 self._unique(name, loc, used)
                 out.append(expanded)
@@ -225,6 +230,7 @@ class Expander:
                     continue
                 for copy in range(1, repeat + 1):
                     name = key if written == repeat == 1 else f"{key}_{copy}"
+                    self.count_name(name, loc)
                     self._unique(name, loc, used)
                     block = self.block(name, body, chain, env, via, loc, stack)
                     if block is not None:
@@ -235,6 +241,12 @@ class Expander:
             if self.layers > self.budget.max_layers:
                 raise SpecError.at(loc, f"the network has more than {self.budget.max_layers} layers")
         return out
+
+    def count_name(self, name: object, loc: Loc) -> None:
+        """Count the bytes of a layer's or block's dotted name before it is made (a long name copied
+        by `repeat` would otherwise cost gigabytes before anything could refuse it)."""
+        size = self.path_bytes + (len(name) if isinstance(name, str) else 0)
+        self.budget.spend("max_name_bytes", size, loc, "shorten the names, or lower a `repeat`")
 
     def _entry(self, item: Any, env: Env) -> tuple[str | None, str | None]:
         key, body = next(iter(item.items()))
@@ -296,10 +308,12 @@ class Expander:
             )
             return None
         self.depth += 1
+        self.path_bytes += len(name) + 1
         try:
             return self._block(name, body, chain, env, via, loc, stack)
         finally:
             self.depth -= 1
+            self.path_bytes -= len(name) + 1
 
     def _block(
         self,
@@ -319,14 +333,20 @@ class Expander:
             self.errors.add(loc, f"template `{template}` uses itself ({cycle})")
             return None
         if template not in self.templates:
-            self.errors.add(loc, f"unknown template {quote_key(template)}", did_you_mean(template, self.templates))
+            self.errors.add(
+                loc, f"unknown template {quote_key(template)}", did_you_mean(template, self.templates, self.budget)
+            )
             return None
         definition = self.templates[template]
         bound = self.bind(template, definition, body[template], body.value_loc(template) or loc, env, via)
         if bound is None:
             return None
         note = f"in template `{template}` (used by `{name}` at {loc})"
-        return self.body(definition, template, chain, {**self.globals, **bound}, (*via, note), (*stack, template))
+        outer, self.template = self.template, template
+        try:
+            return self.body(definition, template, chain, {**self.globals, **bound}, (*via, note), (*stack, template))
+        finally:
+            self.template = outer
 
     def bind(
         self, template: str, definition: LocDict, args: Any, loc: Loc, env: Env, via: tuple[str, ...]
@@ -355,7 +375,7 @@ class Expander:
                     self.errors.add(
                         key_loc,
                         f"template `{template}` has no parameter `{key}`",
-                        did_you_mean(key, names) or f"parameters: {', '.join(names) or 'none'}",
+                        did_you_mean(key, names, self.budget) or f"parameters: {', '.join(names) or 'none'}",
                     )
                     ok = False
                     continue
@@ -363,11 +383,20 @@ class Expander:
         for key in names:
             if key not in bound:
                 default = defaults.get(key) if isinstance(defaults, dict) else None
+                default_loc = defaults.value_loc(key) if isinstance(defaults, LocDict) else None
                 if default is None:
                     self.errors.add(_at(loc, via), f"template `{template}` needs argument `{key}`")
                     ok = False
+                elif isinstance(default, str) and default.startswith("$") and default[1:] not in self.globals:
+                    self.errors.add(
+                        default_loc or _at(loc, via),
+                        f"the default of parameter `{key}` is `{default}`: a default is a value, not a parameter",
+                        "write the value, or `$classes`",
+                    )
+                    ok = False
                 else:
-                    bound[key] = (default, defaults.value_loc(key) if isinstance(defaults, LocDict) else None)
+                    # `$classes` in a default means the spec's classes, as it does anywhere.
+                    bound[key] = (self.subst(default, self.globals, default_loc, via), default_loc)
         return bound if ok else None
 
     def body(
@@ -384,12 +413,10 @@ class Expander:
                 if isinstance(branch, dict):
                     branch_chain = inner + ([branch["defaults"]] if branch.get("defaults") else [])
                     branch = branch["layers"]
-                branches.set(
-                    bname,
-                    self.items(branch, branch_chain, env, via, stack),
-                    body["branches"].key_locs.get(bname),
-                    getattr(branch, "loc", None),
-                )
+                self.path_bytes += len(str(bname)) + 1
+                expanded = self.items(branch, branch_chain, env, via, stack)
+                self.path_bytes -= len(str(bname)) + 1
+                branches.set(bname, expanded, body["branches"].key_locs.get(bname), getattr(branch, "loc", None))
             out.set("branches", branches, body.key_locs.get("branches"), body.value_locs.get("branches"))
             merge = self.subst(body.get("merge", "concat"), env, body.value_loc("merge"), via)
             out.set("merge", merge, body.key_locs.get("merge"), _at(body.value_loc("merge"), via))
@@ -409,12 +436,14 @@ class Expander:
             key = value[1:]
             if key in env:
                 return env[key][0]
-            where = _at(loc, via) or Loc("<unknown>", 1, 1)
+            # At the template line only, without the call that led there: one report, not one per call.
+            where = Loc(loc.file, loc.line, loc.col) if loc is not None else Loc("<unknown>", 1, 1)
             inside = [k for k in env if k not in self.globals]
-            hint = did_you_mean(key, env) or (
+            hint = did_you_mean(key, env, self.budget) or (
                 "parameters exist only inside templates" if not inside else f"parameters: {', '.join(sorted(env))}"
             )
-            self.errors.add(where, f"unknown parameter `{value}`", hint)
+            inner = f" in template `{self.template}`" if self.template else ""
+            self.errors.add(where, f"unknown parameter `{value}`{inner}", hint)
             return value
         if isinstance(value, dict):
             out = LocDict(loc=getattr(value, "loc", None))

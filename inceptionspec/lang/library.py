@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from inceptionspec.core.errors import UsageError, did_you_mean
+from inceptionspec.core.errors import SourceError, did_you_mean
+from inceptionspec.core.files import regular_file
 
 
 def specs_dir() -> Path:
@@ -24,19 +26,22 @@ def shipped() -> dict[str, Path]:
 
 
 def find(source: str | Path) -> Path:
-    """A spec given as a path or a shipped name; UsageError when neither exists."""
+    """A spec given as a path or a shipped name; SourceError when neither exists, or when the path
+    is not a regular file (a directory, a FIFO, a device)."""
     path = Path(source)
-    if path.is_file():
-        return path
-    if path.exists():
-        raise UsageError(f"{source}: not a file")
+    try:
+        exists = os.path.lexists(path)
+    except ValueError:  # a NUL byte (the API takes any string)
+        raise SourceError(str(source), "not a file name") from None
+    if exists:
+        return regular_file(path)
     name = str(source).removesuffix(".yaml")
     specs = shipped()
     if name in specs:
         return specs[name]
     hint = did_you_mean(name, specs)
-    raise UsageError(
-        f"{source}: no such file or shipped spec" + (f"; {hint}" if hint else " (see `inceptionspec list`)")
+    raise SourceError(
+        str(source), "no such file or shipped spec" + (f"; {hint}" if hint else " (see `inceptionspec list`)")
     )
 
 

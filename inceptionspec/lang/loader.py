@@ -10,7 +10,6 @@ duplicate keys, deep nesting and oversized files are located errors.
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,8 @@ from yaml.scanner import Scanner
 
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Collector, Loc, SpecError
+from inceptionspec.core.escape import UNSAFE_IN_TEXT, visible
+from inceptionspec.core.files import read_bounded
 
 try:  # libyaml's parser: the same events as PyYAML's, about 50 times faster
     from yaml._yaml import CParser as _CParser
@@ -127,43 +128,58 @@ def _mark_loc(mark: Any, file: str) -> Loc:
     return Loc(file, mark.line + 1, mark.column + 1)
 
 
+_REFUSED = object()  # a scalar already reported: None as a value, dropped silently as a key
+
+
 def _scalar(tag: str, value: str, loc: Loc, errors: Collector) -> Any:
     if tag == STR:
+        bad = UNSAFE_IN_TEXT.search(value)
+        if bad:
+            # Written as an escape ("\e", "\0", "\u202e"): the check of the raw text cannot see it.
+            errors.add(
+                loc,
+                f"control character {visible(bad.group())} is not allowed in a string",
+                "specs hold plain text: names, titles and descriptions print on terminals and in pictures",
+            )
+            return _REFUSED
         return value
     if tag == NULL:
         if value in _NULL_WORDS:
             return None
         errors.add(loc, f"`{_short(value)}` is not null", "write null or ~")
-        return None
+        return _REFUSED
     if tag == BOOL:
         if value in _BOOL_WORDS:
             return _BOOL_WORDS[value]
         errors.add(loc, f"`{_short(value)}` is not a boolean", "write true or false")
-        return None
+        return _REFUSED
     if tag == INT:
         text = value.replace("_", "")
         if not _INT_RE.match(text):
             errors.add(loc, f"`{_short(value)}` is not a decimal integer")
-            return None
+            return _REFUSED
         if len(text.lstrip("+-")) > MAX_DIGITS:
             errors.add(loc, f"integer `{value[:20]}…` is too large ({len(text.lstrip('+-'))} digits)")
-            return None
+            return _REFUSED
         return int(text)
     if tag == FLOAT:
         text = value.lower()
         if text.endswith("inf") or text.endswith("nan"):
             errors.add(loc, f"`{_short(value)}` is not a finite number")
-            return None
+            return _REFUSED
         try:
             number = float(text)
         except ValueError:
             errors.add(loc, f"`{_short(value)}` is not a number")
-            return None
+            return _REFUSED
         if not math.isfinite(number):
             errors.add(loc, f"`{_short(value)}` is not a finite number")
-            return None
+            return _REFUSED
         return number
     return value  # pragma: no cover - only the tags above reach here
+
+
+_TYPE_NAMES = {bool: "boolean", int: "integer", float: "number"}
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -214,6 +230,9 @@ def _compose(text: str, file: str, budget: Budget, pure: bool = False) -> Any:
 
     def attach(value: Any, loc: Loc, collection: bool, merge_key: bool) -> None:
         nonlocal result
+        refused = value is _REFUSED
+        if refused:
+            value = None
         if not stack:
             result = value
             return
@@ -224,10 +243,18 @@ def _compose(text: str, file: str, budget: Budget, pure: bool = False) -> Any:
             container.item_locs.append(loc)
         elif frame.key is _NO_KEY:
             frame.key, frame.key_loc = _SKIP, loc
-            if collection:
+            if refused:
+                pass
+            elif collection:
                 errors.add(loc, "a mapping key must be a plain name, not a list or mapping")
             elif merge_key:
                 errors.add(loc, "YAML merge keys (<<) are not supported", "write the keys out")
+            elif not isinstance(value, str):
+                # `1` and `true` are different keys in YAML but the same in a Python dict; no key of the
+                # language is anything but a name, so say that, rather than "duplicate key `True`".
+                shown = str(value).lower() if isinstance(value, bool) else value
+                what = "null" if value is None else f"the {_TYPE_NAMES.get(type(value), 'value')} `{shown}`"
+                errors.add(loc, f"a mapping key must be a name, not {what}", "quote it to make it a string")
             elif value in container:
                 first = container.key_locs[value]
                 errors.add(
@@ -253,7 +280,7 @@ def _compose(text: str, file: str, budget: Budget, pure: bool = False) -> Any:
                     tag = resolver.resolve(ScalarNode, event.value, event.implicit)
                 if tag not in _SCALAR_TAGS:
                     errors.add(loc, _tag_error(tag, "a scalar"), "specs are plain data: remove the tag")
-                    value = None
+                    value = _REFUSED
                 else:
                     value = _scalar(tag, event.value, loc, errors)
                 merge_key = event.value == "<<" and not event.style and event.tag is None
@@ -380,18 +407,19 @@ def parse_text(text: str, file: str, budget: Budget | None = None) -> Any:
 
 
 def load_file(path: Path, budget: Budget | None = None, display: str | None = None) -> Any:
-    """Read and parse one spec file. I/O problems raise OSError (exit code 2).
+    """Read and parse one spec file; SourceError (exit code 2) when it cannot be read.
 
-    At most ``max_file_bytes + 1`` bytes are read, whatever ``stat`` said (a file can grow,
-    and ``/proc`` files say they are empty)."""
+    Only a regular file is read (:func:`inceptionspec.core.files.read_bounded`): at most
+    ``max_file_bytes + 1`` bytes, whatever ``stat`` said (a file can grow, and ``/proc`` files say
+    they are empty), never blocking."""
     budget = budget or Budget()
     file = display or str(path)
-    with path.open("rb") as stream:
-        size = os.fstat(stream.fileno()).st_size
-        data = b"" if size > budget.max_file_bytes else stream.read(budget.max_file_bytes + 1)
-    if size > budget.max_file_bytes or len(data) > budget.max_file_bytes:
-        shown = f"{size} bytes" if size > budget.max_file_bytes else f"more than {budget.max_file_bytes} bytes"
-        raise SpecError.at(Loc(file, 1, 1), f"the file is {shown}; specs are limited to {budget.max_file_bytes} bytes")
+    limit = budget.max_file_bytes
+    data = read_bounded(path, limit, file)
+    if len(data) > limit:
+        size = path.stat().st_size
+        shown = f"{size} bytes" if size > limit else f"more than {limit} bytes"
+        raise SpecError.at(Loc(file, 1, 1), f"the file is {shown}; specs are limited to {limit} bytes")
     return parse_text(decode(data, file), file, budget)
 
 

@@ -32,12 +32,13 @@ from pydantic.json_schema import GetJsonSchemaHandler, JsonSchemaValue
 from pydantic_core import core_schema
 from typing_extensions import TypeAliasType
 
-from inceptionspec.core.errors import did_you_mean, one_of
+from inceptionspec.core.errors import close_to_one_of, did_you_mean, one_of
 from inceptionspec.core.names import MAX_NAME_LENGTH, NAME_PATTERN
 from inceptionspec.lang.depth import Depth
 from inceptionspec.lang.node import Node, quote_key
 from inceptionspec.lang.params import ALIASES, ParamName, field_type, wide, widened
 from inceptionspec.lang.pretrained import PretrainedWeights
+from inceptionspec.lang.text import Description, Label, Reference, Title
 from inceptionspec.lang.training import Augmentation, ConstantSchedule, Preprocessing, Schedule
 from inceptionspec.ops import USER_OPS, Activation, Name, PosInt, Size
 
@@ -111,7 +112,7 @@ class TemplateCall(Node):
                 raise ValueError(
                     f"`{self.template}` is an op kind; write the op as `- {self.template}: {{name: ..., ...}}`"
                 )
-            hint = did_you_mean(self.template, known)
+            hint = did_you_mean(self.template, known, (info.context or {}).get("budget"))
             raise ValueError(
                 f"unknown template {quote_key(self.template)}"
                 + (f"; {hint}" if hint else f" (templates: {one_of(known) or 'none defined'})")
@@ -169,7 +170,7 @@ Merge = TypeAliasType("Merge", Literal["concat"] | ResidualMerge)
 class InlineBlock(Node):
     """Parallel branches merged by concatenation or a scaled residual add."""
 
-    kind: str | None = Field(None, description="A label for tables and pictures (the template it came from).")
+    kind: Label | None = Field(None, description="A label for tables and pictures (the template it came from).")
     branches: Annotated[dict[Name, Branch], Field(min_length=1)] = Field(
         description="The parallel branches, by name, in order (the order of the concatenation)."
     )
@@ -181,7 +182,7 @@ class InlineBlock(Node):
 class SequenceBlock(Node):
     """Items applied one after the other."""
 
-    kind: str | None = Field(None, description="A label for tables and pictures.")
+    kind: Label | None = Field(None, description="A label for tables and pictures.")
     layers: Items = Field(description="The items, applied in order.")
     repeat: PosInt = Field(1, description="Unrolls N copies named `name_1` … `name_N`, each fed by the previous one.")
     defaults: Defaults | None = Field(None, description="Default arguments for the ops inside this block.")
@@ -226,9 +227,9 @@ class UnknownOp(Node):
 
     @model_validator(mode="before")
     @classmethod
-    def _fail(cls, data: Any) -> Any:
+    def _fail(cls, data: Any, info: ValidationInfo) -> Any:
         key = next(iter(data)) if isinstance(data, dict) and data else "?"
-        hint = did_you_mean(key, USER_OPS)
+        hint = did_you_mean(key, USER_OPS, (info.context or {}).get("budget"))
         raise ValueError(f"unknown op {quote_key(key)}" + (f"; {hint}" if hint else f" (ops: {one_of(USER_OPS)})"))
 
     @classmethod
@@ -239,6 +240,7 @@ class UnknownOp(Node):
 
 
 _OP_FIELDS = {name for op in USER_OPS.values() for name in op.model_fields} - {"name"}
+_OP_KINDS = tuple(USER_OPS)
 
 
 def item_tag(value: Any) -> str | None:
@@ -253,7 +255,7 @@ def item_tag(value: Any) -> str | None:
     if isinstance(body, Node):  # a validated block, `{name: InlineBlock}`, being serialised
         return "block"
     looks_like_op = not isinstance(body, dict) or bool(set(body) & _OP_FIELDS)
-    if isinstance(key, str) and looks_like_op and did_you_mean(key, USER_OPS):
+    if isinstance(key, str) and looks_like_op and close_to_one_of(key, _OP_KINDS):
         return "unknown_op"
     return "block"
 
@@ -308,7 +310,7 @@ Defaults = create_model(
 class Template(Node):
     """A parameterised block: ``$name`` in its body is replaced by the call's argument."""
 
-    description: str = Field("", description="Free text.")
+    description: Description = Field("", description="Free text.")
     params: list[ParamName] | dict[ParamName, Any] = Field(
         default_factory=list,
         description="Parameter names in positional order; a mapping gives defaults (null: required).",
@@ -383,11 +385,13 @@ class Training(Node):
 class References(Node):
     """Where the architecture comes from."""
 
-    paper: str | None = Field(None, description="The paper (a URL or a citation).")
-    implementation: str | None = Field(
+    paper: Reference | None = Field(None, description="The paper (a URL or a citation).")
+    implementation: Reference | None = Field(
         None, description="The implementation followed, where the paper leaves details open."
     )
-    notes: str | None = Field(None, description="Anything else: deviations, parameter counts, known disagreements.")
+    notes: Description | None = Field(
+        None, description="Anything else: deviations, parameter counts, known disagreements."
+    )
 
 
 class Width(Node):
@@ -409,12 +413,12 @@ class Spec(Node):
 
     version: Literal[1] = Field(description="Spec language version; always 1.")
     name: Name = Field(description="The network's name: the Keras model's name and the default file name of `build`.")
-    title: str = Field(
+    title: Title = Field(
         "",
-        description="A one-line title, shown by `inceptionspec list`, in tables and pictures. A variant "
-        "(`extends`) without its own is titled `name — extends parent`.",
+        description="A one-line title (at most 200 characters), shown by `inceptionspec list`, in tables and "
+        "pictures. A variant (`extends`) without its own is titled `name — extends parent`.",
     )
-    description: str = Field("", description="Free text.")
+    description: Description = Field("", description="Free text.")
     references: References | None = Field(None, description="Where the architecture comes from.")
     extends: str | None = Field(None, description="A shipped spec name or a relative path to a spec file.")
     overrides: dict[str, Any] | None = Field(
@@ -455,12 +459,17 @@ class Spec(Node):
 
         return spec_html(self)
 
-    @model_validator(mode="after")
-    def _complete(self) -> Spec:
-        if self.extends is None:
-            missing = [k for k in ("input", "stages") if getattr(self, k) is None]
+    @model_validator(mode="before")
+    @classmethod
+    def _complete(cls, data: Any, info: ValidationInfo) -> Any:
+        # Checked before the fields, and collected: a missing `input` is reported with the file's other
+        # mistakes (and with a missing `version` or `name`), not in a second round once they are fixed.
+        if isinstance(data, dict) and data.get("extends") is None:
+            missing = [k for k in ("input", "stages") if k not in data]
             if missing:
-                raise ValueError(
-                    f"missing {' and '.join(f'`{k}`' for k in missing)} (required unless `extends` is given)"
-                )
-        return self
+                message = f"missing {' and '.join(f'`{k}`' for k in missing)} (required unless `extends` is given)"
+                collector = (info.context or {}).get("collector")
+                if collector is None or getattr(data, "loc", None) is None:
+                    raise ValueError(message)
+                collector.add(data.loc, message)
+        return data

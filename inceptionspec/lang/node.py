@@ -69,7 +69,8 @@ class Node(BaseModel):
                     collector.add(
                         data.key_loc(key) or data.loc,
                         f"unknown key {quote_key(key)} in {cls.what()}",
-                        did_you_mean(key, names) or f"expected one of {', '.join(names)}",
+                        did_you_mean(key, names, (info.context or {}).get("budget"))
+                        or f"expected one of {', '.join(names)}",
                     )
                 kept = LocDict(loc=data.loc)
                 for key, value in data.items():

@@ -104,14 +104,19 @@ class Resolved:
         depth: float | None = None,
     ) -> LocDict:
         """The expanded document (located data), with these overrides and knobs applied first."""
+        return self._expanded(self.budget.fresh(), overrides, width, input_size, depth)
+
+    def _expanded(
+        self, budget: Budget, overrides: Overrides, width: Any, input_size: Any, depth: Any = None
+    ) -> LocDict:
         doc = self._document
         edits = override_edits(overrides)
         if edits:
-            doc = apply_overrides(copy_tree(doc), None, edits)
-            _validate_written(doc, self.source)
+            doc = apply_overrides(copy_tree(doc), None, edits, budget)
+            _validate_written(doc, self.source, budget)
         if width is not None or input_size is not None or depth is not None:
             doc = self._with_knobs(doc, width, input_size, depth)
-        return expand(doc, self.budget)
+        return expand(doc, budget)
 
     def expand(
         self,
@@ -129,8 +134,9 @@ class Resolved:
         ``(h, w)``; the channels stay); ``depth`` a depth multiplier (every ``repeat``
         scaled, rounded up).  Only what these change is validated again.
         Raises :class:`SpecError`."""
-        doc = self.expanded_document(overrides, width=width, input_size=input_size, depth=depth)
-        return validate(ExpandedSpec, doc, doc.loc or Loc(self.source, 1, 1))
+        budget = self.budget.fresh()  # each expansion is its own network: its own count of work
+        doc = self._expanded(budget, overrides, width, input_size, depth)
+        return validate(ExpandedSpec, doc, doc.loc or Loc(self.source, 1, 1), budget=budget)
 
     def _with_knobs(self, doc: LocDict, width: Any, input_size: Any, depth: Any = None) -> LocDict:
         """The document with the knobs' values in place (a new top level; nothing below it is copied)."""
@@ -166,21 +172,21 @@ class Resolved:
         return out
 
 
-def _validate_written(doc: LocDict, source: object) -> None:
+def _validate_written(doc: LocDict, source: object, budget: Budget) -> None:
     """Validate the document as written (the written language's models leave an op's required arguments
     optional: defaults may supply them; the expanded spec's models require them)."""
     fallback = doc.loc or Loc(str(source), 1, 1)
     templates = set(doc.get("templates") or {}) if isinstance(doc.get("templates"), dict) else set()
-    validate(Spec, doc, fallback, {"templates": templates})
+    validate(Spec, doc, fallback, {"templates": templates}, budget=budget)
 
 
 def resolve(source: str | Path | SpecText, overrides: Overrides = None, budget: Budget | None = None) -> Resolved:
     """Read a spec (a path, a shipped name or a :class:`SpecText`) with its ``extends`` chain, apply
     ``overrides`` and validate the result once. Raises :class:`SpecError`."""
-    budget = dataclasses.replace(budget) if budget is not None else Budget()
+    budget = budget if budget is not None else Budget()  # the command's: what resolving spends counts
     edits = override_edits(overrides)
-    doc = apply_overrides(read(source, budget), None, edits)
-    _validate_written(doc, source)
+    doc = apply_overrides(read(source, budget), None, edits, budget)
+    _validate_written(doc, source, budget)
     return Resolved(str(source), budget, doc)
 
 
@@ -213,7 +219,7 @@ class _Flow(dict):
     """A mapping dumped on one line (an op's arguments)."""
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitter: 10 times faster
     pass
 
 

@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from inceptionspec.core.budget import Budget
-from inceptionspec.core.errors import Collector, Loc, SpecError, UsageError, did_you_mean, one_of
-from inceptionspec.lang.library import find, shipped, specs_dir
+from inceptionspec.core.errors import Collector, Loc, SourceError, SpecError, UsageError, did_you_mean, one_of
+from inceptionspec.core.files import reason
+from inceptionspec.lang.library import find, shipped
 from inceptionspec.lang.loader import LocDict, LocList, load_file, parse_text
+from inceptionspec.lang.text import TITLE_CHARS
 from inceptionspec.ops import USER_OPS
 
 #: Top-level keys an override path can start with (anything else names a stage item).
@@ -115,7 +117,10 @@ def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tu
             raise SpecError.at(loc, f"`extends` cycle: {names}")
         if len(chain) > budget.max_extends_depth:
             raise SpecError.at(loc, f"`extends` chain longer than {budget.max_extends_depth}")
-        base = read(parent, budget, chain)
+        try:
+            base = read(parent, budget, chain)
+        except SourceError as exc:  # the file named was there a moment ago: a spec problem, located
+            raise SpecError.at(loc, f"`extends: {parent_name}` cannot be read: {exc.reason}") from None
         own = LocDict(loc=doc.loc)
         for key, value in doc.items():
             if key not in ("extends", "overrides"):
@@ -124,25 +129,40 @@ def read(source: str | Path | SpecText, budget: Budget | None = None, _chain: tu
         if "title" not in own:
             # The parent's title would present the variant as the parent (`render`'s header, the docs).
             label = own["name"] if isinstance(own.get("name"), str) else path.stem
-            own.set("title", f"{label} — extends {parent_name}", None, loc)
+            title = f"{label} — extends {parent_name}"
+            title = title if len(title) <= TITLE_CHARS else title[: TITLE_CHARS - 1] + "…"  # a title is bounded
+            own.set("title", title, None, loc)
         doc = merge(base, own)
         if overrides is not None:
             doc["overrides"] = overrides
             doc.value_locs["overrides"] = own.loc
-    return apply_overrides(doc, doc.pop("overrides", None))
+    return apply_overrides(doc, doc.pop("overrides", None), budget=budget)
 
 
 def _display(path: Path) -> str:
-    try:
-        rel = path.resolve().relative_to(specs_dir().resolve())
-        return f"specs/{rel.as_posix()}"
-    except ValueError:
+    """How messages name a spec file: a path that opens from the current directory. A path the user
+    gave stays as given; a shipped spec (found by name, wherever the package lives) is relative to
+    the current directory when it lies under it, else absolute."""
+    if not path.is_absolute():
         return str(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)  # as found: resolving links would rename `/proc/self/status` `/proc/1234/status`
+
+
+#: An `extends` value names a file: at most this many characters (and no control characters, which
+#: the loader refuses in every string).
+MAX_EXTENDS_CHARS = 255
 
 
 def _parent(name: str, source: str | Path | SpecText, child: Path, loc: Loc, budget: Budget) -> Path | SpecText:
     """The file a spec ``extends``: a shipped spec, a file next to the child, or — for a child read
     at a git revision — the file next to it at that same revision."""
+    if len(name) > MAX_EXTENDS_CHARS:
+        raise SpecError.at(
+            loc, f"`extends` is {len(name):,} characters long; a file name has at most {MAX_EXTENDS_CHARS}"
+        )
     if isinstance(source, SpecText) and source.sibling is not None and _is_relative(name):
         # Lexically, inside the repository as it was: the working tree's files and links do not count.
         folder = posixpath.normpath(child.parent.as_posix())
@@ -164,6 +184,15 @@ def _is_relative(name: str) -> bool:
 
 
 def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
+    """The file ``extends: name`` names; a located SpecError when it cannot be followed (a symlink
+    loop, a name the file system refuses) as when it is outside the directory or missing."""
+    try:
+        return _find_parent(name, child, loc, budget)
+    except (OSError, RuntimeError, ValueError) as exc:  # ELOOP, ENAMETOOLONG; a loop before Python 3.13; NUL
+        raise SpecError.at(loc, f"`extends: {name}` cannot be followed: {reason(exc)}") from None
+
+
+def _find_parent(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
     if _is_relative(name):
         candidate = child.parent / name
         # The directory check comes first, so a spec cannot probe which files exist elsewhere.
@@ -181,7 +210,7 @@ def _parent_path(name: str, child: Path, loc: Loc, budget: Budget) -> Path:
     if name in specs:
         return specs[name]
     raise SpecError.at(
-        loc, f"`extends`: unknown spec `{name}`", did_you_mean(name, specs) or "see `inceptionspec list`"
+        loc, f"`extends`: unknown spec `{name}`", did_you_mean(name, specs, budget) or "see `inceptionspec list`"
     )
 
 
@@ -198,8 +227,32 @@ def parse_set(text: str, index: int = 0) -> tuple[str, Any, Loc]:
     return path.strip(), value, Loc(file, 1, len(path) + 2)
 
 
-def apply_overrides(doc: LocDict, overrides: Any, extra: list[tuple[str, Any, Loc]] | None = None) -> LocDict:
+@dataclass
+class _Edit:
+    """What applying overrides carries along: the budget (for suggestions) and the names of each
+    list of items, made once and kept until that list changes (3,000 overrides of a 3,000-item
+    list once named every item for every override: 7 s)."""
+
+    budget: Budget
+    scopes: dict[int, tuple[list[Any], list[str | None], dict[str, int]]] = field(default_factory=dict)
+
+    def names(self, items: list[Any]) -> tuple[list[str | None], dict[str, int]]:
+        cached = self.scopes.get(id(items))
+        if cached is None or cached[0] is not items:  # the list is kept, so its id is not reused
+            names = scope_names([item_entry(item) for item in items])
+            index = {name: i for i, name in reversed(list(enumerate(names))) if name is not None}
+            cached = self.scopes[id(items)] = (items, names, index)
+        return cached[1], cached[2]
+
+    def changed(self, items: list[Any]) -> None:
+        self.scopes.pop(id(items), None)
+
+
+def apply_overrides(
+    doc: LocDict, overrides: Any, extra: list[tuple[str, Any, Loc]] | None = None, budget: Budget | None = None
+) -> LocDict:
     """Apply the ``overrides`` mapping of a spec, then command-line ``--set`` edits."""
+    edit = _Edit(budget or Budget())
     edits: list[tuple[str, Any, Loc]] = []
     if overrides is not None:
         if not isinstance(overrides, LocDict):
@@ -210,7 +263,7 @@ def apply_overrides(doc: LocDict, overrides: Any, extra: list[tuple[str, Any, Lo
     errors = Collector()
     for path, value, loc in edits:
         try:
-            _apply(doc, path, value, loc)
+            _apply(doc, path, value, loc, edit)
         except SpecError as err:
             errors.extend(err)
     errors.raise_if_any()
@@ -222,14 +275,20 @@ def scope_names(entries: list[tuple[str | None, str | None]]) -> list[str | None
 
     The expander and override addressing both call this, so they always agree."""
     taken = {name for _, name in entries if name}
-    ordinals: dict[str, int] = {}
+    ordinals: dict[str, int] = {}  # the last ordinal given to each kind
     out: list[str | None] = []
     for kind, explicit in entries:
         if explicit or kind is None:
             out.append(explicit)
             continue
-        ordinals[kind] = ordinals.get(kind, 0) + 1
-        name = default_name(kind, ordinals[kind], taken)
+        # Starting after the last ordinal given (not at the count of unnamed items) gives the same
+        # names in linear time: 2,500 explicit `conv_N` and 2,500 unnamed convs once cost 6M steps.
+        ordinal = ordinals.get(kind, 0) + 1
+        name = kind if ordinal == 1 else f"{kind}_{ordinal}"
+        while name in taken:
+            ordinal += 1
+            name = f"{kind}_{ordinal}"
+        ordinals[kind] = ordinal
         taken.add(name)
         out.append(name)
     return out
@@ -257,8 +316,12 @@ def default_name(kind: str, ordinal: int, taken: set[str]) -> str:
     return name
 
 
-def _apply(doc: LocDict, path: str, value: Any, loc: Loc) -> None:
-    parts = path.split(".")
+def _apply(doc: LocDict, path: str, value: Any, loc: Loc, edit: _Edit) -> None:
+    depth = edit.budget.max_depth
+    parts = path.split(".", depth)
+    if len(parts) > depth:
+        # Nothing in a spec is deeper than the YAML nesting bound; the walk below recurses per part.
+        raise SpecError.at(loc, f"override path `{path[:80]}…` has more than {depth} parts")
     if any(not p for p in parts):
         raise SpecError.at(loc, f"override path `{path}` has an empty part")
     if parts[0] == "stages" or parts[0] not in TOP_KEYS:
@@ -270,9 +333,9 @@ def _apply(doc: LocDict, path: str, value: Any, loc: Loc) -> None:
         if not parts:
             _set(doc, "stages", value, loc)
             return
-        _walk_items(stages, parts, value, loc, path, doc)
+        _walk_items(stages, parts, value, loc, path, doc, edit)
     else:
-        _walk(doc, parts, value, loc, path, doc)
+        _walk(doc, parts, value, loc, path, doc, edit)
 
 
 def _set(container: LocDict, key: Any, value: Any, loc: Loc) -> None:
@@ -282,10 +345,10 @@ def _set(container: LocDict, key: Any, value: Any, loc: Loc) -> None:
         container.set(key, value, loc, getattr(value, "loc", None) or loc)
 
 
-def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict) -> None:
+def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict, edit: _Edit) -> None:
     head, rest = parts[0], parts[1:]
     if isinstance(node, list):
-        _walk_items(node, parts, value, loc, path, doc)
+        _walk_items(node, parts, value, loc, path, doc, edit)
         return
     if not isinstance(node, dict):
         raise SpecError.at(loc, f"override `{path}`: `{head}` is inside a value that is not a mapping or list")
@@ -294,9 +357,9 @@ def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: Loc
         for container in ("branches", "layers"):
             inner = node.get(container)
             if (isinstance(inner, dict) and head in inner) or (
-                isinstance(inner, list) and head.partition("@")[0] in scope_names([item_entry(i) for i in inner])
+                isinstance(inner, list) and head.partition("@")[0] in edit.names(inner)[1]
             ):
-                _walk(inner, parts, value, loc, path, doc)
+                _walk(inner, parts, value, loc, path, doc, edit)
                 return
     if not rest:
         _set(node, head, value, loc)
@@ -305,7 +368,7 @@ def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: Loc
         if isinstance(node, LocDict):
             node.set(head, LocDict(loc=loc), loc, loc)
         else:
-            raise SpecError.at(loc, f"override `{path}`: no `{head}`", did_you_mean(head, node))
+            raise SpecError.at(loc, f"override `{path}`: no `{head}`", did_you_mean(head, node, edit.budget))
     child = node[head]
     if isinstance(child, (str, int, float, bool)) or child is None:
         # A shorthand (`dropout: 0.4`) or an empty body becomes a mapping to edit into.
@@ -316,7 +379,7 @@ def _walk(node: Any, parts: list[str], value: Any, loc: Loc, path: str, doc: Loc
             else LocDict({op.shorthand: child} if op and op.shorthand else {}, loc=loc)
         )
         node[head] = child
-    _walk(child, rest, value, loc, path, doc)
+    _walk(child, rest, value, loc, path, doc, edit)
 
 
 def _is_call(node: dict) -> bool:
@@ -328,7 +391,7 @@ def _is_call(node: dict) -> bool:
     )
 
 
-def _walk_call(node: dict, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict) -> None:
+def _walk_call(node: dict, parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict, edit: _Edit) -> None:
     """An edit of a template call's argument, by parameter name."""
     template = next(k for k in node if k != "repeat")
     params = _template_params(doc, template)
@@ -339,7 +402,7 @@ def _walk_call(node: dict, parts: list[str], value: Any, loc: Loc, path: str, do
         raise SpecError.at(
             loc,
             f"override `{path}`: `{head}` is not a parameter of template `{template}`",
-            did_you_mean(head, params) or f"parameters: {one_of(params)}; or edit `templates.{template}`",
+            did_you_mean(head, params, edit.budget) or f"parameters: {one_of(params)}; or edit `templates.{template}`",
         )
     args = node[template]
     if args is None:
@@ -365,19 +428,22 @@ def _template_params(doc: LocDict, template: str) -> list[str] | None:
     return [str(p) for p in params] if isinstance(params, (list, dict)) else []
 
 
-def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict) -> None:
+def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: str, doc: LocDict, edit: _Edit) -> None:
     head, rest = parts[0], parts[1:]
     name, _, where = head.partition("@")
-    names = scope_names([item_entry(item) for item in items])
-    if name not in names:
+    names, index_of = edit.names(items)
+    if name not in index_of:
         repeated = _repeat_instance(items, names, name)
         hint = (
             f"`{name}` is made by `repeat` on `{repeated}`; edit `{repeated}` (all its copies)"
             if repeated
-            else did_you_mean(name, [n for n in names if n]) or f"names here: {one_of(n for n in names if n)}"
+            else did_you_mean(name, [n for n in names if n], edit.budget)
+            or f"names here: {one_of(n for n in names if n)}"
         )
         raise SpecError.at(loc, f"override `{path}`: no item named `{name}`", hint)
-    index = names.index(name)
+    index = index_of[name]
+    if where or not rest or rest[0] == "name":
+        edit.changed(items)  # an item added, removed, replaced or renamed: name the list again
     if where:
         if where not in ("after", "before") or rest:
             raise SpecError.at(loc, f"override `{path}`: `@{where}` must be `@after` or `@before` at the end")
@@ -393,6 +459,13 @@ def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: 
             if isinstance(items, LocList) and index < len(items.item_locs):
                 del items.item_locs[index]
             return
+        if isinstance(value, list) and value and all(isinstance(v, dict) and len(v) == 1 for v in value):
+            raise SpecError.at(
+                loc,
+                f"override `{path}`: a list of items cannot replace the one item `{name}`",
+                f"insert the new items, then remove it: `{name}@before: [...]` and `{name}: null`; "
+                f"on the command line, --set '{name}@before=[...]' --set {name}=null",
+            )
         key = next(iter(items[index]))
         items[index][key] = value
         if isinstance(items[index], LocDict):
@@ -400,9 +473,9 @@ def _walk_items(items: list[Any], parts: list[str], value: Any, loc: Loc, path: 
         return
     key, body = next(iter(items[index].items()))
     if key not in USER_OPS and isinstance(body, dict) and _is_call(body) and rest[0] not in body:
-        _walk_call(body, rest, value, loc, path, doc)
+        _walk_call(body, rest, value, loc, path, doc, edit)
         return
-    _walk(items[index], [key, *rest], value, loc, path, doc)
+    _walk(items[index], [key, *rest], value, loc, path, doc, edit)
 
 
 def _repeat_instance(items: list[Any], names: list[str | None], name: str) -> str | None:

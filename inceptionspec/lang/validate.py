@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import Collector, Diagnostic, Loc, SpecError, did_you_mean
 from inceptionspec.core.names import NAME_PATTERN, NAME_RULE
 from inceptionspec.lang.loader import YAML11_BOOLS, LocDict, LocList
@@ -116,6 +117,8 @@ def _message(err: dict[str, Any]) -> tuple[str, str | None]:
     expect = _expectation(err)
     if expect:
         return f"expected {expect}, got {describe_value(value)}", None
+    if kind == "string_too_long" and isinstance(value, str):
+        return f"at most {err['ctx']['max_length']:,} characters, got {len(value):,}", None
     if kind in ("value_error", "assertion_error"):
         return err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, "), None
     msg = err["msg"]
@@ -192,22 +195,44 @@ def diagnostics(exc: ValidationError, root: Any, fallback: Loc) -> list[Diagnost
                 message, hint = f"expected {' or '.join(expects)}, got {describe_value(value)}", None
             else:
                 message, hint = _message(chosen[0])
+        if message.startswith("expected a mapping") and isinstance(chosen[0].get("input"), list):
+            message, hint = _mapping_not_list(data_path, chosen[0]["input"], message, hint)
         out.append(Diagnostic(loc, message, hint))
     return out
+
+
+def _mapping_not_list(
+    path: tuple[Any, ...], value: list[Any], message: str, hint: str | None
+) -> tuple[str, str | None]:
+    """A list where a mapping belongs: the message names the key, and when the list holds one-key
+    mappings (`- conv: {...}` under `defaults:`) the hint says to drop the dashes."""
+    key = next((part for part in reversed(path) if isinstance(part, str)), None)
+    if key is not None:
+        message = f"{quote_key(key)}: {message}"
+    if value and all(isinstance(item, dict) and len(item) == 1 for item in value):
+        keys = ", ".join(quote_key(next(iter(item))) for item in value[:3]) + (", …" if len(value) > 3 else "")
+        where = f" of {quote_key(key)}" if key is not None else ""
+        keys_are = f"{keys} as a key" if len(value) == 1 else f"{keys} as keys"
+        hint = hint or f"write {keys_are}{where}, without the `- ` in front"
+    return message, hint
 
 
 def _is_ref_mismatch(err: dict[str, Any]) -> bool:
     return err["type"] == "string_pattern_mismatch" and err["ctx"]["pattern"].startswith("^\\$")
 
 
-def validate(model: type[M], data: Any, fallback: Loc, context: dict[str, Any] | None = None) -> M:
+def validate(
+    model: type[M], data: Any, fallback: Loc, context: dict[str, Any] | None = None, budget: Budget | None = None
+) -> M:
     """Validate located data; raise SpecError with every problem found.
 
     Before expansion (the written language's models) an op's required arguments are
-    optional, as ``defaults`` may supply them; the expanded spec's models require them."""
+    optional, as ``defaults`` may supply them; the expanded spec's models require them.
+    ``budget`` pays for the suggestions."""
     collector = Collector()
     try:
-        result = model.model_validate(data, context={**(context or {}), "collector": collector})
+        context = {**(context or {}), "collector": collector, "budget": budget}
+        result = model.model_validate(data, context=context)
     except ValidationError as exc:
         for d in diagnostics(exc, data, fallback):
             collector.add(d.loc, d.message, d.hint)

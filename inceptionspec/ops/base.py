@@ -77,7 +77,21 @@ def fmt_shape(shape: Shape) -> str:
 
 
 class ShapeError(Exception):
-    """A shape rule failed; the message names the sizes involved."""
+    """A shape rule failed; the message names the sizes involved.
+
+    ``listed``: the message's text before a list of the input shapes (a concat's), so that a caller
+    that knows where each input comes from can name it (:meth:`naming`)."""
+
+    def __init__(self, message: str, listed: tuple[str, list[Shape]] | None = None) -> None:
+        super().__init__(message)
+        self.listed = listed
+
+    def naming(self, labels: list[str]) -> str:
+        """The message with each listed input shape preceded by its label (``conv 16×16×128``)."""
+        if self.listed is None or len(labels) != len(self.listed[1]):
+            return str(self)
+        text, shapes = self.listed
+        return text + ", ".join(f"{label} {fmt_shape(s)}" for label, s in zip(labels, shapes, strict=True))
 
 
 # --- the base class ---------------------------------------------------------------

@@ -19,6 +19,8 @@ monospace font whose advance is 0.6 em, so a text's width is its length times
 from __future__ import annotations
 
 from inceptionspec.analysis import Analysis
+from inceptionspec.core.budget import Budget
+from inceptionspec.core.errors import Loc
 from inceptionspec.render.build import layout
 from inceptionspec.render.graph import _dot, _mermaid
 from inceptionspec.render.html import _html
@@ -28,13 +30,24 @@ from inceptionspec.render.tree import DEPTHS, FORMATS
 # --- the entry point ----------------------------------------------------------------
 
 
-def render(analysis: Analysis, fmt: str = "svg", depth: str = "layer", collapse_repeats: bool = True) -> str:
+def render(
+    analysis: Analysis,
+    fmt: str = "svg",
+    depth: str = "layer",
+    collapse_repeats: bool = True,
+    budget: Budget | None = None,
+) -> str:
     """Draw an analysed spec: ``svg`` (default), ``html`` (one self-contained page where
     blocks fold and layers show their numbers on hover), ``dot`` (Graphviz source) or
-    ``mermaid`` (a Mermaid flowchart)."""
+    ``mermaid`` (a Mermaid flowchart). Every box counts against ``budget.max_render_boxes``
+    before anything is written; every string is escaped for its format
+    (:mod:`inceptionspec.core.escape`)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    budget = budget or Budget()
     diagram = layout(analysis, depth, collapse_repeats)
+    loc = analysis.graph.spec.loc or Loc(analysis.name, 1, 1)
+    budget.spend("max_render_boxes", sum(1 for _ in diagram.boxes()), loc, "draw it with --depth block")
     if fmt == "svg":
         return _svg(diagram)
     if fmt == "html":

@@ -15,6 +15,8 @@ from inceptionspec.render.tree import (
     DEPTHS,
     GAP_TOP,
     HEADER_H,
+    LEGEND_H,
+    LEGEND_W,
     MARGIN,
     SIDE_VGAP,
     TITLE_H,
@@ -26,6 +28,7 @@ from inceptionspec.render.tree import (
     Side,
     Span,
     Unit,
+    spans_w,
     text_w,
 )
 
@@ -108,24 +111,28 @@ class _Builder:
         self.graph_blocks = {b.name: b for b in self.graph.blocks}
 
     # Layers ------------------------------------------------------------------------
-    def unit(self, uid: str, names: list[str], label: str, suffix: str, kind: str, subtitle: str = "") -> Unit:
+    def unit(
+        self, uid: str, names: list[str], label: str, suffix: str, kind: str, subtitle: str = "", title: str = ""
+    ) -> Unit:
         names = [n for n in names if n in self.stats]
         stats = [self.stats[n] for n in names]
         shape = stats[-1].output_shape if stats else ()
         params = sum(s.params for s in stats)
         macs = sum(s.macs for s in stats)
-        spans: list[Span] = [(label, "")]
+        spans: list[Span] = ([(title, "b"), ("  ", "")] if title else []) + [(label, "")]
         if suffix:
             spans.append((" " + suffix, "m"))
         extra = [f"layers: {', '.join(names)}"] if len(names) > 1 else []
         tip = _tip(uid, label + (" " + suffix if suffix else "") + subtitle, shape, params, macs, extra)
         return Unit(id=uid, lines=[spans], style=_STYLES.get(kind, "misc"), tip=tip, layers=tuple(names), shape=shape)
 
-    def op_unit(self, node: OpNode) -> Unit:
-        """An op as written: one box for its layers (a conv with its batch norm and activation)."""
+    def op_unit(self, node: OpNode, named: bool = False) -> Unit:
+        """An op as written: one box for its layers (a conv with its batch norm and activation);
+        ``named``: the box starts with the op's name (an op outside blocks has no frame to name it)."""
         unit = self.graph.unit(node.path)
         label, suffix = op_label(node.op)
-        return self.unit(unit.name, list(unit.layers), label, suffix, node.op.kind)
+        title = node.path.name if named else ""
+        return self.unit(unit.name, list(unit.layers), label, suffix, node.op.kind, title=title)
 
     def items(self, nodes: tuple[ItemNode, ...]) -> list[Box]:
         out: list[Box] = []
@@ -202,7 +209,7 @@ class _Builder:
     def stage_row(self, node: ItemNode, names: list[str]) -> Box:
         """One row of the main column: an op, a block, or a run of identical blocks."""
         if isinstance(node, OpNode):
-            return self.op_unit(node)
+            return self.op_unit(node, named=True)
         name = node.path.name
         title = group_title(names) if len(names) > 1 else name
         if self.depth == "block":
@@ -302,8 +309,43 @@ class _Builder:
         )
         sides.sort(key=lambda side: side[1])  # top to bottom, so stacked heads never cross
         diagram = Diagram(a.name, self.spec.title or a.name, subtitle, column, [Side(g, t) for g, t in sides])
+        diagram.legend = legend(diagram)
         _place(diagram)
         return diagram
+
+
+#: The abbreviations of the boxes: each with a test on a piece of a box's text and what it means.
+_ABBREVIATIONS: list[tuple[str, re.Pattern[str], str]] = [
+    ("3×3/2", re.compile(r"\d+×\d+/\d"), "kernel 3×3, stride 2 (no /: stride 1)"),
+    ("V", re.compile(r"(^| )V( |$)"), "valid padding (none); no letter: same"),
+    ("p1,1", re.compile(r"(^| )p\d+,\d+( |$)"), "explicit zero padding: rows, columns on each side"),
+    ("ceil", re.compile(r"(^| )ceil( |$)"), "output size rounded up (Caffe, PyTorch ceil_mode)"),
+    ("+BN+ReLU", re.compile(r"^ ?\+\w"), "the conv's batch norm and activation, in order"),
+    ("LRN", re.compile(r"^LRN "), "local response normalization"),
+    ("add ×0.2", re.compile(r"^add ×"), "residual added, scaled by 0.2"),
+    ("linear", re.compile(r"^ ?linear$"), "1×1 projection, no activation"),
+    ("× 7", re.compile(r" × \d+$"), "identical blocks, drawn once"),
+]
+
+
+def legend(d: Diagram) -> list[tuple[str, str]]:
+    """(abbreviation, meaning) of those the diagram's boxes use, in a fixed order."""
+    texts: set[str] = set()
+    for box in d.boxes():
+        lines = box.lines if isinstance(box, Unit) else [box.title] if isinstance(box, Frame) else []
+        texts.update(text for line in lines for text, _ in line)
+    return [(abbr, meaning) for abbr, test, meaning in _ABBREVIATIONS if any(test.search(t) for t in texts)]
+
+
+def _legend_lines(entries: list[tuple[str, str]], width: float) -> list[list[Span]]:
+    lines: list[list[Span]] = []
+    for abbr, meaning in entries:
+        item: list[Span] = [(abbr, "b"), (" " + meaning, "s")]
+        if lines and spans_w(lines[-1]) + spans_w(item) + text_w("   ", small=True) <= width:
+            lines[-1] += [("   ", "s"), *item]
+        else:
+            lines.append(item)
+    return lines
 
 
 def _side_positions(
@@ -325,7 +367,8 @@ def _place(d: Diagram) -> None:
     col.measure()
     for side in d.sides:
         side.group.measure()
-    col.place(MARGIN, HEADER_H + MARGIN)
+    d.legend_lines = _legend_lines(d.legend, max(LEGEND_W, col.w + sum(s.group.w for s in d.sides)))
+    col.place(MARGIN, HEADER_H + MARGIN + LEGEND_H * len(d.legend_lines))
     right = col.x + col.w
     n = len(d.sides)
     side_x = right + max(48, 28 + 10 * n)
@@ -339,7 +382,7 @@ def _place(d: Diagram) -> None:
         side.group.place(side_x, top)
     bottom = max([col.bottom] + [s.group.bottom for s in d.sides])
     width = (side_x + side_w) if d.sides else right
-    head_w = max(text_w(d.title) + 4, text_w(d.subtitle, small=True))
+    head_w = max(text_w(d.title) + 4, text_w(d.subtitle, small=True), *(spans_w(line) for line in d.legend_lines))
     d.width = max(width, MARGIN + head_w) + MARGIN
     d.height = bottom + MARGIN
 

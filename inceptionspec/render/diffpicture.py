@@ -25,9 +25,9 @@ from typing import Any
 from inceptionspec.analysis.report import human
 from inceptionspec.compare.formats import MARKS, _block_row, _part, fmt_count, fmt_value
 from inceptionspec.compare.records import ADDED, CHANGED, COST, REMOVED, RENAMED, SHAPE, BlockDiff, Change, Count, Diff
+from inceptionspec.core.escape import script_json, xml_attr, xml_text
 from inceptionspec.ir import Graph
 from inceptionspec.render.build import layout
-from inceptionspec.render.escaping import script_json, xml_attr, xml_text
 from inceptionspec.render.svg import _svg
 from inceptionspec.render.tree import FONT, Box, Diagram, Frame, Unit
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
+from inceptionspec.core import escape as esc
 from inceptionspec.render.svg import _svg
 from inceptionspec.render.tree import Diagram
 
@@ -88,16 +87,33 @@ _PAGE_JS = """
 """
 
 
+_HEAD = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+)
+_HEADER = (
+    "</head>\n<body>\n<header>\n"
+    '<button id="fold-all" type="button">fold all blocks</button>'
+    '<button id="unfold-all" type="button">unfold all blocks</button>\n'
+    "<span>Click a block's title to fold or unfold it; hover a layer for its shape, parameters and "
+    "multiply-adds.</span>\n</header>\n<main>\n"
+)
+_FOOT = '</main>\n<div id="tip"></div>\n'
+
+
 def _html(d: Diagram) -> str:
-    svg = _svg(d, html=True)
+    """The page: constant markup, the SVG (built by the escaping builders), the diagram's name as
+    escaped text; the script reads user text only through ``textContent`` and attributes."""
+    newline = esc.Markup("\n")
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{escape(d.name)} — inceptionspec</title>\n"
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<style>{_PAGE_CSS}</style>\n</head>\n<body>\n<header>\n"
-        '<button id="fold-all" type="button">fold all blocks</button>'
-        '<button id="unfold-all" type="button">unfold all blocks</button>\n'
-        "<span>Click a block's title to fold or unfold it; hover a layer for its shape, parameters and "
-        "multiply-adds.</span>\n</header>\n"
-        f'<main>\n{svg}</main>\n<div id="tip"></div>\n<script>{_PAGE_JS}</script>\n</body>\n</html>\n'
+        esc.Markup(_HEAD)
+        + esc.element("title", d.name, " — inceptionspec")
+        + newline
+        + esc.element("style", esc.Markup(_PAGE_CSS))
+        + newline
+        + esc.Markup(_HEADER)
+        + _svg(d, html=True)
+        + esc.Markup(_FOOT)
+        + esc.element("script", esc.Markup(_PAGE_JS))
+        + esc.Markup("\n</body>\n</html>\n")
     )

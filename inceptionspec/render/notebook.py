@@ -16,8 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from inceptionspec.analysis.report import human
+from inceptionspec.core.escape import xml_attr, xml_text
 from inceptionspec.ops import fmt_shape
-from inceptionspec.render.escaping import xml_attr, xml_text
 
 if TYPE_CHECKING:
     from inceptionspec.analysis import Analysis

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from inceptionspec.analysis.sweep import Row, frontier
 from inceptionspec.core.errors import UsageError
-from inceptionspec.render.escaping import line
+from inceptionspec.core.escape import line
 
 FORMATS = ("svg", "png", "pdf")
 #: Characters of a point's label before it is shortened.

@@ -7,7 +7,10 @@ platform, with a fallback font inside, and no system library such as cairo), ins
 
 from __future__ import annotations
 
-from inceptionspec.core.errors import UsageError
+import re
+
+from inceptionspec.core.budget import Budget
+from inceptionspec.core.errors import Loc, UsageError
 
 #: Picture formats made from the SVG: name → file extension.
 RASTER_FORMATS = {"png": "png", "pdf": "pdf"}
@@ -16,10 +19,31 @@ INSTALL = 'pip install "inceptionspec[render]"'
 PNG_SCALE = 2.0
 
 
-def convert(svg: str, fmt: str) -> bytes:
-    """The SVG picture as ``png`` or ``pdf`` bytes; :class:`UsageError` when the extra is missing."""
+_SIZE = re.compile(r'<svg[^>]* width="([0-9.]+)" height="([0-9.]+)"')
+
+
+def picture_pixels(svg: str, fmt: str) -> int:
+    """The pixels (PNG) or square points (PDF) the picture will have: what converting it costs in
+    memory and time (a PNG is width × height × 4 bytes at its scale)."""
+    match = _SIZE.search(svg[:2000])
+    if match is None:
+        raise ValueError("not an SVG made by inceptionspec.render")
+    scale = PNG_SCALE**2 if fmt == "png" else 1.0
+    return int(float(match[1]) * float(match[2]) * scale)
+
+
+def convert(svg: str, fmt: str, budget: Budget | None = None, loc: Loc | None = None) -> bytes:
+    """The SVG picture as ``png`` or ``pdf`` bytes; :class:`UsageError` when the extra is missing.
+
+    The picture's size and its texts count against ``budget.max_picture_pixels`` and
+    ``max_picture_texts`` before it is converted."""
     if fmt not in RASTER_FORMATS:
         raise ValueError(f"format must be one of {', '.join(RASTER_FORMATS)}, not {fmt!r}")
+    budget = budget or Budget()
+    loc = loc or Loc("<picture>", 1, 1)
+    hint = "write SVG or HTML (no such limit), or draw it smaller: --depth block, or without --expand-repeats"
+    budget.spend("max_picture_pixels", picture_pixels(svg, fmt), loc, hint)
+    budget.spend("max_picture_texts", svg.count("<text"), loc, hint)
     try:
         import vl_convert
     except ImportError:

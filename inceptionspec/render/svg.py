@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from xml.sax.saxutils import escape
-
+from inceptionspec.core import escape as esc
 from inceptionspec.ops import fmt_shape
 from inceptionspec.render.tree import (
     BAR,
@@ -12,6 +10,7 @@ from inceptionspec.render.tree import (
     FONT_SIZE,
     FRAME_PAD,
     GAP_TOP,
+    LEGEND_H,
     LINE_H,
     MARGIN,
     SHORTCUT_W,
@@ -59,38 +58,42 @@ text{{font-family:{FONT};font-size:{FONT_SIZE}px;fill:#1f2933}}
 """
 
 
-def _marked(box: Box) -> str:
-    """A box's extra classes (set by the code, never from a spec), after a space."""
-    return f" {escape(box.mark)}" if box.mark else ""
-
-
-def _n(v: float) -> str:
-    return f"{v:.1f}".rstrip("0").rstrip(".")
+def _classes(base: str, box: Box) -> str:
+    """``base`` and a box's extra classes (``box.mark``: set by the code, never from a spec)."""
+    return " ".join((base, box.mark)) if box.mark else base
 
 
 class _Svg:
+    """The SVG as a list of lines. Every element is made by :mod:`inceptionspec.core.escape`'s
+    builders (attributes and text escaped by construction); coordinates are numbers."""
+
     def __init__(self, html: bool) -> None:
         self.out: list[str] = []
         self.html = html
 
-    def add(self, text: str) -> None:
-        self.out.append(text)
+    def add(self, markup: esc.Markup) -> None:
+        if not isinstance(markup, esc.Markup):  # escaping by construction: only the builders make Markup
+            raise TypeError("SVG output must be built with inceptionspec.core.escape (Markup), not a plain str")
+        self.out.append(markup)
 
     def line(self, x1: float, y1: float, x2: float, y2: float, cls: str = "e", arrow: bool = False) -> None:
         if abs(x1 - x2) < 0.01 and abs(y1 - y2) < 0.01:
             return
-        marker = ' marker-end="url(#ah)"' if arrow else ""
-        self.add(f'<path class="{cls}" d="M{_n(x1)} {_n(y1)}L{_n(x2)} {_n(y2)}"{marker}/>')
+        d = esc.path_data("M", x1, y1, "L", x2, y2)
+        self.add(esc.empty("path", class_=cls, d=d, marker_end="url(#ah)" if arrow else None))
 
     def text(self, x: float, y: float, spans: list[Span], anchor: str = "start", cls: str = "") -> None:
-        attrs = f' class="{cls}"' if cls else ""
-        if anchor != "start":
-            attrs += f' text-anchor="{anchor}"'
-        inner = "".join(f'<tspan class="{c}">{escape(t)}</tspan>' if c else escape(t) for t, c in spans)
-        self.add(f'<text x="{_n(x)}" y="{_n(y)}"{attrs} xml:space="preserve">{inner}</text>')
+        parts = [esc.element("tspan", t, class_=c) if c else esc.xml_text(t) for t, c in spans]
+        anchor_attr = None if anchor == "start" else anchor
+        self.add(
+            esc.element("text", *parts, x=x, y=y, class_=cls or None, text_anchor=anchor_attr, xml_space="preserve")
+        )
 
     def title(self, tip: str) -> None:
-        self.add(f"<title>{escape(tip)}</title>")
+        self.add(esc.element("title", tip))
+
+    def rect(self, x: float, y: float, w: float, h: float, **extra: object) -> None:
+        self.add(esc.empty("rect", x=x, y=y, width=w, height=h, **extra))
 
     # Boxes -------------------------------------------------------------------------
     def box(self, b: Box) -> None:
@@ -104,16 +107,16 @@ class _Svg:
             self.frame(b)
 
     def unit(self, u: Unit) -> None:
-        self.add(f'<g class="u{_marked(u)}" data-id="{escape(u.id)}">')
+        self.add(esc.start("g", class_=_classes("u", u), data_id=u.id))
         self.title(u.tip)
         r = 11 if u.style == "io" else 4
-        self.add(f'<rect class="{u.style}" x="{_n(u.x)}" y="{_n(u.y)}" width="{_n(u.w)}" height="{_n(u.h)}" rx="{r}"/>')
+        self.add(esc.empty("rect", class_=u.style, x=u.x, y=u.y, width=u.w, height=u.h, rx=r))
         if len(u.lines) == 1:
             self.text(u.x + u.w / 2, u.y + u.h / 2 + 4, u.lines[0], "middle")
         else:
             for i, line in enumerate(u.lines):
                 self.text(u.x + u.w / 2, u.y + 4.5 + LINE_H * (i + 1) - 3.5, line, "middle")
-        self.add("</g>")
+        self.add(esc.end("g"))
 
     def seq(self, s: Seq) -> None:
         for i, (a, b) in enumerate(zip(s.items, s.items[1:], strict=False)):
@@ -148,10 +151,9 @@ class _Svg:
             if p.residual:
                 add = p.merges[-1]
                 mid = add.y + add.h / 2
-                self.add(
-                    f'<path class="sc" d="M{_n(lane_x)} {_n(bar_top)}L{_n(lane_x)} {_n(mid)}L{_n(add.x)} {_n(mid)}" '
-                    f'marker-end="url(#ahg)"><title>shortcut: the block input</title></path>'
-                )
+                d = esc.path_data("M", lane_x, bar_top, "L", lane_x, mid, "L", add.x, mid)
+                tip = esc.element("title", "shortcut: the block input")
+                self.add(esc.element("path", tip, class_="sc", d=d, marker_end="url(#ahg)"))
             for m in p.merges:
                 self.unit(m)
 
@@ -159,21 +161,16 @@ class _Svg:
         w, h = f.inner_w, f.h - f.stack
         hc = TITLE_H
         for k in (2, 1)[: 2 if f.copies > 1 else 0]:
-            self.add(
-                f'<rect class="sh" x="{_n(f.x + k * STACK)}" y="{_n(f.y + k * STACK)}" width="{_n(w)}" '
-                f'height="{_n(h)}" rx="6" data-ho="{_n(h)}" data-hc="{_n(hc)}"/>'
-            )
-        self.add(
-            f'<rect class="fr{_marked(f)}" x="{_n(f.x)}" y="{_n(f.y)}" width="{_n(w)}" height="{_n(h)}" rx="6" '
-            f'data-ho="{_n(h)}" data-hc="{_n(hc)}"/>'
-        )
+            self.rect(f.x + k * STACK, f.y + k * STACK, w, h, class_="sh", rx=6, data_ho=h, data_hc=hc)
+        self.rect(f.x, f.y, w, h, class_=_classes("fr", f), rx=6, data_ho=h, data_hc=hc)
         r = 6
         x0, y0, x1, y1 = f.x + 0.5, f.y + 0.5, f.x + w - 0.5, f.y + TITLE_H
-        self.add(
-            f'<g class="ttl{_marked(f)}" data-id="{escape(f.id)}">'
-            f'<path class="tb" d="M{_n(x0)} {_n(y1)}V{_n(y0 + r)}Q{_n(x0)} {_n(y0)} {_n(x0 + r)} {_n(y0)}'
-            f'H{_n(x1 - r)}Q{_n(x1)} {_n(y0)} {_n(x1)} {_n(y0 + r)}V{_n(y1)}Z"/>'
+        self.add(esc.start("g", class_=_classes("ttl", f), data_id=f.id))
+        d = esc.path_data(
+            *("M", x0, y1, "V", y0 + r, "Q", x0, y0, x0 + r, y0),
+            *("H", x1 - r, "Q", x1, y0, x1, y0 + r, "V", y1, "Z"),
         )
+        self.add(esc.empty("path", class_="tb", d=d))
         self.title(f.tip)
         if f.foldable and self.html:
             self.text(f.x + FRAME_PAD, f.y + 16, [("▾", "")], cls="tg")
@@ -181,13 +178,25 @@ class _Svg:
             if f.title_x() + spans_w(f.title) + text_w(summary, small=True) + 3 * FRAME_PAD <= f.x + w:
                 self.text(f.x + w - FRAME_PAD, f.y + 16, [(summary, "")], "end", "s fs")
         self.text(f.title_x(), f.y + 16, f.title)
-        self.add("</g>")
+        self.add(esc.end("g"))
         assert f.body is not None
-        self.add('<g class="body">')
+        self.add(esc.start("g", class_="body"))
         self.line(f.x + f.ax, f.y + TITLE_H, f.x + f.ax, f.body.y)
         self.box(f.body)
         self.line(f.x + f.ax, f.body.bottom, f.x + f.ax, f.bottom)
-        self.add("</g>")
+        self.add(esc.end("g"))
+
+
+_DEFS = esc.Markup(
+    "<defs>"
+    '<marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
+    '<path d="M0 1L10 5L0 9Z" fill="#59636e"/></marker>'
+    '<marker id="ahg" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
+    '<path d="M0 1L10 5L0 9Z" fill="#3f8f3f"/></marker>'
+    '<marker id="ahp" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
+    '<path d="M0 1L10 5L0 9Z" fill="#8a5aab"/></marker>'
+    "</defs>"
+)
 
 
 def _svg(d: Diagram, html: bool = False) -> str:
@@ -202,50 +211,46 @@ def _svg(d: Diagram, html: bool = False) -> str:
         "axis": round(col.axis, 1),
         "sides": [{"tap": side.tap, "gx": round(side.gutter_x, 1), "sx": round(side.group.x, 1)} for side in d.sides],
     }
-    ns = "" if html else ' xmlns="http://www.w3.org/2000/svg"'
     s.add(
-        f'<svg{ns} class="isr" width="{_n(d.width)}" height="{_n(d.height)}" '
-        f'viewBox="0 0 {_n(d.width)} {_n(d.height)}" data-layout="{escape(json.dumps(meta), {chr(34): "&quot;"})}">'
+        esc.start(
+            "svg",
+            xmlns=None if html else "http://www.w3.org/2000/svg",
+            class_="isr",
+            width=d.width,
+            height=d.height,
+            viewBox=f"0 0 {esc.num(d.width)} {esc.num(d.height)}",
+            data_layout=esc.script_json(meta),
+        )
     )
-    s.add(f"<title>{escape(d.title)}</title>")
-    s.add(f"<style>{_CSS}</style>")
-    s.add(
-        "<defs>"
-        '<marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
-        '<path d="M0 1L10 5L0 9Z" fill="#59636e"/></marker>'
-        '<marker id="ahg" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
-        '<path d="M0 1L10 5L0 9Z" fill="#3f8f3f"/></marker>'
-        '<marker id="ahp" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
-        '<path d="M0 1L10 5L0 9Z" fill="#8a5aab"/></marker>'
-        "</defs>"
-    )
-    s.add(f'<rect x="0" y="0" width="{_n(d.width)}" height="{_n(d.height)}" fill="#ffffff" class="bg"/>')
+    s.title(d.title)
+    s.add(esc.element("style", esc.Markup(_CSS)))
+    s.add(_DEFS)
+    s.add(esc.empty("rect", x=0, y=0, width=d.width, height=d.height, fill="#ffffff", class_="bg"))
     s.text(MARGIN, MARGIN + 8, [(d.title, "")], cls="hd")
     s.text(MARGIN, MARGIN + 27, [(d.subtitle, "")], cls="s")
+    for i, line in enumerate(d.legend_lines):  # what the abbreviations in the boxes mean
+        s.text(MARGIN, MARGIN + 27 + LEGEND_H * (i + 1), line)
     # The main column, one group per row so the HTML page can fold rows and move the rest.
     for i, row in enumerate(col.items):
         fold = isinstance(row, Frame) and row.foldable
-        attrs = f' data-y0="{_n(row.y)}" data-ho="{_n(row.h)}"'
-        if fold:
-            attrs += f' data-hc="{_n(row.folded_h)}"'  # type: ignore[union-attr]
-        s.add(f'<g class="row{" fold" if fold else ""}" data-i="{i}"{attrs}>')
+        folded_h = row.folded_h if fold else None  # type: ignore[union-attr]
+        cls = "row fold" if fold else "row"
+        s.add(esc.start("g", class_=cls, data_i=i, data_y0=row.y, data_ho=row.h, data_hc=folded_h))
         if i:
             prev = col.items[i - 1]
             mid = prev.bottom + GAP_TOP / 2
             s.line(col.axis, prev.bottom, col.axis, row.y, arrow=True)
             s.text(col.axis - 7, mid + 4, [(fmt_shape(prev.shape), "")], "end", "lb")
         s.box(row)
-        s.add("</g>")
+        s.add(esc.end("g"))
     for j, side in enumerate(d.sides):
         top = side.group.y
         mid = top + TITLE_H / 2
-        s.add(
-            f'<path class="cn" data-side="{j}" d="M{_n(col.axis)} {_n(side.conn_y)}H{_n(side.gutter_x)}'
-            f'V{_n(mid)}H{_n(side.group.x)}" marker-end="url(#ahp)"/>'
-        )
-        s.add(f'<circle class="dot" data-side="{j}" cx="{_n(col.axis)}" cy="{_n(side.conn_y)}" r="3"/>')
-        s.add(f'<g class="side" data-j="{j}" data-y0="{_n(top)}" data-h="{_n(side.group.h)}">')
+        path = esc.path_data("M", col.axis, side.conn_y, "H", side.gutter_x, "V", mid, "H", side.group.x)
+        s.add(esc.empty("path", class_="cn", data_side=j, d=path, marker_end="url(#ahp)"))
+        s.add(esc.empty("circle", class_="dot", data_side=j, cx=col.axis, cy=side.conn_y, r=3))
+        s.add(esc.start("g", class_="side", data_j=j, data_y0=top, data_h=side.group.h))
         s.box(side.group)
-        s.add("</g>")
-    s.add("</svg>")
-    return "\n".join(s.out) + "\n"
+        s.add(esc.end("g"))
+    s.add(esc.end("svg"))
+    return esc.Markup("\n").join(s.out) + esc.Markup("\n")

@@ -34,6 +34,8 @@ STACK = 4  # offset of each "card" behind a collapsed repeat
 MARGIN = 20
 HEADER_H = 46
 SIDE_VGAP = 24
+LEGEND_H = 16  # one line of the legend under the subtitle
+LEGEND_W = 640  # the legend wraps at this width, or at the picture's when it is wider
 
 
 def text_w(text: str, small: bool = False) -> float:
@@ -248,6 +250,10 @@ class Diagram:
     sides: list[Side]
     width: float = 0.0
     height: float = 0.0
+    #: What the abbreviations in the boxes mean, (abbreviation, meaning), those used only.
+    legend: list[tuple[str, str]] = field(default_factory=list)
+    #: The legend set in lines under the subtitle (made when the diagram is placed).
+    legend_lines: list[list[Span]] = field(default_factory=list)
 
     @property
     def rows(self) -> list[Box]:
