@@ -27,6 +27,7 @@ only this module makes a rich ``Console``, with markup, emoji codes and highligh
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -138,8 +139,10 @@ def xml_text(value: object) -> Markup:
     those XML cannot hold) as visible escapes. Markup is returned as it is."""
     if isinstance(value, Markup):
         return value
-    text = _NOT_XML_RE.sub(_show, _text(value))
-    return Markup(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    text = _text(value)
+    if _NOT_XML_RE.search(text):
+        text = _NOT_XML_RE.sub(_show, text)
+    return Markup(text.translate(_TEXT_ENTITIES))
 
 
 def xml_attr(value: object) -> Markup:
@@ -149,15 +152,23 @@ def xml_attr(value: object) -> Markup:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return Markup(num(value))
     # Markup too is text here: an attribute holding a page (an iframe's srcdoc) must keep its `&lt;`.
-    text = _NOT_XML_RE.sub(_show, str(value)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    for char, entity in (('"', "&quot;"), ("'", "&#39;"), ("\t", "&#9;"), ("\n", "&#10;"), ("\r", "&#13;")):
-        text = text.replace(char, entity)
-    return Markup(text)
+    text = str(value)
+    if _NOT_XML_RE.search(text):
+        text = _NOT_XML_RE.sub(_show, text)
+    return Markup(text.translate(_ATTR_ENTITIES))
+
+
+# One pass in C per string (pictures write hundreds of thousands of attributes).
+_TEXT_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_ATTR_ENTITIES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+)
 
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9:-]*$")
 
 
+@functools.lru_cache(maxsize=256)
 def _name(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"not a tag or attribute name: {name!r}")
@@ -171,9 +182,14 @@ def _attrs(values: dict[str, object]) -> str:
     for key, value in values.items():
         if value is None:
             continue
-        name = _name(key.rstrip("_").replace("xml_", "xml:").replace("_", "-"))
+        name = _attribute_name(key)
         out.append(f' {name}="{xml_attr(value)}"')
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _attribute_name(key: str) -> str:
+    return _name(key.rstrip("_").replace("xml_", "xml:").replace("_", "-"))
 
 
 def start(tag: str, **attributes: object) -> Markup:
