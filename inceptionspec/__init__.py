@@ -31,6 +31,7 @@ _API = {
     "transfer_weights": "keras",
     "import_model": "importer",
     "CUSTOM_OBJECTS": "keras",
+    "load_checkpoint": "keras.checkpoint",
     "export_model": "keras.export",
     "fold_batch_norm": "keras.fold",
 }
@@ -56,6 +57,7 @@ __all__ = [
     "import_model",
     "inference_model",
     "load",
+    "load_checkpoint",
     "resolve",
     "targets",
     "transfer_weights",

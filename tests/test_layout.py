@@ -19,6 +19,8 @@ PACKAGE = Path(inceptionspec.__file__).parent
 FRAMEWORKS = {"keras", "tensorflow", "tf_keras", "jax", "torch"}
 #: The one subpackage allowed to import them.
 KERAS_ROOM = PACKAGE / "keras"
+#: The PyTorch checkpoint reader may import torch, inside a function only (torch.load(weights_only=True)).
+TORCH_READER = PACKAGE / "weights" / "torch_file.py"
 MAX_MODULE_LINES = 600
 
 
@@ -46,7 +48,17 @@ def test_only_the_keras_subpackage_imports_a_framework():
         for path in modules()
         if not path.is_relative_to(KERAS_ROOM)
     }
+    strays[str(TORCH_READER.relative_to(PACKAGE))] = [
+        name for name in strays[str(TORCH_READER.relative_to(PACKAGE))] if name != "torch"
+    ]
     assert {path: names for path, names in strays.items() if names} == {}
+
+
+def test_the_torch_checkpoint_reader_imports_torch_only_when_reading_a_pth_file():
+    top_level = ast.parse(TORCH_READER.read_text(encoding="utf-8")).body
+    assert framework_imports(TORCH_READER.read_text(encoding="utf-8")) == ["torch"]
+    imports = [node for node in top_level if isinstance(node, ast.Import | ast.ImportFrom)]
+    assert not any(framework_imports(ast.unparse(node)) for node in imports)
 
 
 @pytest.mark.parametrize(

@@ -40,9 +40,17 @@ from inceptionspec.core.errors import UsageError
     "--weights-from",
     "weights_from",
     metavar="SOURCE",
-    help="Copy weights from a .keras / .weights.h5 file or keras:InceptionV3 / keras:InceptionResNetV2 "
-    "(ImageNet weights; keras:NAME@none for random ones).",
+    help="Copy weights from a .keras / .weights.h5 file, keras:InceptionV3 / keras:InceptionResNetV2 "
+    "(ImageNet weights; keras:NAME@none for random ones), or a PyTorch checkpoint (.safetensors; "
+    ".pth / .pt / .bin with torch installed) of timm or torchvision.",
 )
+@click.option(
+    "--weights-layout",
+    metavar="NAME",
+    help="The checkpoint's layout (timm_inception_v4, torchvision_googlenet, ...); "
+    "recognised from its tensor names by default.",
+)
+@click.option("--partial", is_flag=True, help="Load what fits; layers without weights of their shape keep theirs.")
 @click.option("--compile", "compile_", is_flag=True, help="Compile with the spec's training section and loss weights.")
 @click.option(
     "--fold-bn",
@@ -59,6 +67,8 @@ def build(
     seed: int,
     no_aux: bool,
     weights_from: str | None,
+    weights_layout: str | None,
+    partial: bool,
     compile_: bool,
     fold_bn: bool,
     max_params: int | None,
@@ -81,6 +91,13 @@ def build(
         target = output or default_output(loaded.name, no_aux, sets)
         if target.suffix != ".keras":
             raise UsageError(f"{target}: the model file must end in .keras")
+        if weights_from:  # a checkpoint is read and checked against the spec before Keras loads
+            from inceptionspec.weights import prepare_source
+
+            status.update(esc.term(f"checking {weights_from}"))
+            source = prepare_source(weights_from, graph, weights_layout, partial)
+        elif weights_layout or partial:
+            raise UsageError("--weights-layout and --partial apply to --weights-from")
         status.update("importing Keras")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no CUDA probing noise on CPU machines
         import inceptionspec.keras as keras_backend
@@ -88,8 +105,10 @@ def build(
         status.update(f"building {len(graph.layers)} layers")
         model = keras_backend.compile_graph(graph, seed, analysis)
         if weights_from:
-            status.update(esc.term(f"copying weights from {weights_from}"))
-            transfer = copy_weights(model, weights_from)
+            from inceptionspec.keras.weights_sources import load_into
+
+            status.update(esc.term(f"loading weights from {weights_from}"))
+            transfer = load_into(model, source, loaded, partial=partial)
         if fold_bn:
             status.update("folding batch norms into convs")
             model, folded, fold_check = fold_and_check(model, graph)
@@ -100,7 +119,7 @@ def build(
         model.save(target)
     report.table(analysis)
     if weights_from:
-        console.print(esc.term(transfer))
+        console.print(esc.terminal(str(transfer)))  # several lines: the skipped layers, the notes
     if fold_bn:
         console.print(esc.term(folded))
         console.print(esc.term(fold_check))
@@ -115,20 +134,6 @@ def build(
     )
     if fold_bn and not fold_check.passed:
         sys.exit(EXIT_INVALID)
-
-
-def copy_weights(model: Any, weights_from: str) -> str:
-    """Copy weights into ``model`` from a ``--weights-from`` source; what was done, as a sentence."""
-    import inceptionspec.keras as keras_backend
-
-    try:
-        if weights_from.endswith(".weights.h5"):
-            model.load_weights(weights_from)
-            return f"loaded weights from {weights_from}"
-        source = keras_backend.load_weights_source(weights_from)
-        return str(keras_backend.transfer_weights(source, model))
-    except (ValueError, OSError) as exc:
-        raise UsageError(f"--weights-from {weights_from}: {exc}") from None
 
 
 def fold_and_check(model: Any, graph: Any) -> tuple[Any, str, Any]:

@@ -87,11 +87,13 @@ def export(
         fmt = get_format(format_name)
         fmt.require()
         model, name, heads = _model(source, graph, seed, status)
-        if weights_from:
-            from inceptionspec.cli.build import copy_weights
+        if weights_from:  # as `build --weights-from`: Keras models and files, PyTorch checkpoints
+            from inceptionspec.keras.weights_sources import load_into
+            from inceptionspec.weights import prepare_source
 
-            status.update(esc.term(f"copying weights from {weights_from}"))
-            console.print(esc.term(copy_weights(model, weights_from)))
+            status.update(esc.term(f"loading weights from {weights_from}"))
+            prepared = prepare_source(weights_from, graph) if graph is not None else weights_from
+            console.print(esc.terminal(str(load_into(model, prepared))))
         target = output or fmt.default_path(name)
         status.update(esc.term(f"writing {target}" + ("" if no_check else f" and checking it with {fmt.runtime}")))
         report = export_model(model, target, fmt.name, batch, fold_bn, check=not no_check, heads=heads, graph=graph)

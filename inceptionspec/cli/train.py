@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from inceptionspec.cli import _budget, _guard, _stderr, main, max_params_option, outside_option, set_option
+from inceptionspec.core.errors import UsageError
 
 #: --strategy's choices (inceptionspec.keras.train.distribute, which imports TensorFlow, has them too).
 STRATEGIES = ("auto", "one", "mirrored", "multi-worker")
@@ -42,6 +43,7 @@ STRATEGIES = ("auto", "one", "mirrored", "multi-worker")
 )
 @set_option
 @click.option("--weights-from", metavar="SOURCE", help="Initial weights, as `build --weights-from` takes them.")
+@click.option("--partial", is_flag=True, help="Load what fits; layers without weights of their shape keep theirs.")
 @click.option(
     "--seed",
     type=click.IntRange(0, 2**31 - 1),
@@ -65,6 +67,7 @@ def train(
     out: Path | None,
     sets: tuple[str, ...],
     weights_from: str | None,
+    partial: bool,
     seed: int | None,
     strategy: str,
     skip_bad_images: bool,
@@ -96,7 +99,14 @@ def train(
         + ([f"training.batch_size={batch_size}"] if batch_size else [])
     )
     loaded = load(spec, edits, budget)
-    analyze_graph(lower(loaded, include_aux=True, budget=budget), budget)  # the parameter budget, before Keras
+    graph = lower(loaded, include_aux=True, budget=budget)
+    analyze_graph(graph, budget)  # the parameter budget, before Keras
+    if weights_from:  # a checkpoint is read and checked against the spec before Keras loads
+        from inceptionspec.weights import prepare_source
+
+        prepare_source(weights_from, graph, partial=partial)
+    elif partial:
+        raise UsageError("--partial applies to --weights-from")
     data_budget = DataBudget()
     train_data = read_data(data, data_budget, skip_bad_images, loaded.classes, say)
     val_data = None
@@ -119,6 +129,7 @@ def train(
         strategy=strategy,
         out=out,
         weights_from=weights_from,
+        partial=partial,
         skip_bad=skip_bad_images,
         quiet=quiet,
         cluster=cluster_from_env(),

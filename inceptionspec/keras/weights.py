@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -24,9 +24,14 @@ class TransferReport:
     skipped: list[str]
     tensors: int
     values: int
+    #: With ``partial``: (destination layer, why) for pairs whose weight shapes differ.
+    mismatched: list[tuple[str, str]] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = f"transferred {len(self.pairs)} layers ({self.tensors} tensors, {self.values:,} values)"
+        if self.mismatched:
+            text += f"; {len(self.mismatched)} layers differ in shape and kept their initial weights: "
+            text += ", ".join(name for name, _ in self.mismatched[:5]) + (" …" if len(self.mismatched) > 5 else "")
         if self.skipped:
             text += f"; {len(self.skipped)} layers of the destination kept their initial weights: "
             text += ", ".join(spec_path(name) for name in self.skipped[:5]) + (" …" if len(self.skipped) > 5 else "")
@@ -65,25 +70,31 @@ def _structural_order(model: keras.Model) -> list[keras.layers.Layer]:
     return order
 
 
-def transfer_weights(src: keras.Model, dst: keras.Model) -> TransferReport:
+def transfer_weights(src: keras.Model, dst: keras.Model, partial: bool = False) -> TransferReport:
     """Copy weights from ``src`` into ``dst``, pairing layers by graph structure.
 
     Layers are paired in the canonical structural order of both models (from
     their first output).  Refuses, before changing anything, if a pair differs
-    in layer kind or weight shapes, naming the first difference.  Destination
+    in layer kind or weight shapes, naming the first difference; with
+    ``partial``, such pairs are skipped and listed (a 10-class classifier on a
+    1000-class source) and extra source layers are ignored.  Destination
     layers beyond the source's (auxiliary heads) keep their weights."""
     a, b = _structural_order(src), _structural_order(dst)
     pairs = []
+    mismatched = []
     for i, (s, d) in enumerate(zip(a, b, strict=False)):
         s_shapes = [tuple(w.shape) for w in s.weights]
         d_shapes = [tuple(w.shape) for w in d.weights]
         if s_shapes != d_shapes:
+            if partial:
+                mismatched.append((d.name, f"the source's `{s.name}` has weights {s_shapes}, this layer {d_shapes}"))
+                continue
             raise TransferError(
                 f"layer {i + 1} differs: {type(s).__name__} `{spec_path(s.name)}` has weights {s_shapes}, "
                 f"{type(d).__name__} `{spec_path(d.name)}` has {d_shapes}"
             )
         pairs.append((s, d))
-    if len(a) > len(b):
+    if len(a) > len(b) and not partial:
         raise TransferError(
             f"the source has {len(a)} layers with weights, the destination only {len(b)}; "
             f"first without a partner: `{spec_path(a[len(b)].name)}`"
@@ -97,7 +108,7 @@ def transfer_weights(src: keras.Model, dst: keras.Model) -> TransferReport:
             tensors += 1
             values += int(np.prod(sw.shape))
     skipped = [layer.name for layer in b[len(a) :]]
-    return TransferReport([(s.name, d.name) for s, d in pairs], skipped, tensors, values)
+    return TransferReport([(s.name, d.name) for s, d in pairs], skipped, tensors, values, mismatched)
 
 
 def load_weights_source(source: str) -> keras.Model:

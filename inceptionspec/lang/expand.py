@@ -22,7 +22,7 @@ from inceptionspec.ops import USER_OPS
 
 Env = dict[str, tuple[Any, Loc | None]]
 
-_META_KEYS = ("version", "name", "title", "description", "references", "input", "classes")
+_META_KEYS = ("version", "name", "title", "description", "references", "input", "classes", "weights")
 
 
 def round_filters(filters: int, multiplier: float, divisor: int, minimum: int) -> int:

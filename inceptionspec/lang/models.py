@@ -37,6 +37,7 @@ from inceptionspec.core.names import MAX_NAME_LENGTH, NAME_PATTERN
 from inceptionspec.lang.depth import Depth
 from inceptionspec.lang.node import Node, quote_key
 from inceptionspec.lang.params import ALIASES, ParamName, field_type, wide, widened
+from inceptionspec.lang.pretrained import PretrainedWeights
 from inceptionspec.lang.text import Description, Label, Reference, Title
 from inceptionspec.lang.training import Augmentation, ConstantSchedule, Preprocessing, Schedule
 from inceptionspec.ops import USER_OPS, Activation, Name, PosInt, Size
@@ -447,6 +448,9 @@ class Spec(Node):
     )
     preprocessing: Preprocessing | None = Field(
         None, description="How image pixels become the input (default: scaled to 0–1); train, evaluate, predict."
+    )
+    weights: PretrainedWeights | None = Field(
+        None, description="Pretrained checkpoints that map onto this spec (`--weights-from`)."
     )
 
     def _repr_html_(self) -> str:

@@ -45,6 +45,7 @@ TOP_KEYS = (
     "heads",
     "training",
     "preprocessing",
+    "weights",
 )
 
 

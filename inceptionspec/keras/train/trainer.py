@@ -34,7 +34,7 @@ from inceptionspec.keras.train.distribute import Cluster, every_value, make_stra
 from inceptionspec.keras.train.run import STATE, State, choose, fingerprint, write_atomic
 from inceptionspec.keras.train.schedules import learning_rate
 from inceptionspec.keras.training import compile_for_training
-from inceptionspec.keras.weights import load_weights_source, transfer_weights
+from inceptionspec.keras.weights_sources import load_into
 from inceptionspec.lang.models import Spec, Training
 from inceptionspec.lang.pipeline import dump
 
@@ -54,6 +54,8 @@ class Request:
     strategy: str = "auto"
     out: Path | None = None
     weights_from: str | None = None
+    #: Load what fits from ``weights_from``; layers of other shapes keep their initial weights.
+    partial: bool = False
     skip_bad: bool = False
     quiet: bool = False
     cluster: Cluster = field(default_factory=Cluster)
@@ -82,7 +84,7 @@ class Request:
             "deterministic": self.deterministic,
             "weights_from": self.weights_from,
             "skip_bad_images": self.skip_bad,
-        }
+        } | ({"partial": True} if self.partial else {})
 
 
 def _source(data: ImageFolder | Arrays, request: Request, say: Callable[[str], None]) -> pipeline.Source:
@@ -151,15 +153,8 @@ def train(request: Request, say: Callable[[str], None]) -> dict[str, Any]:
     with strategy.scope():
         model = build_model(spec, include_aux=True, seed=request.seed)
         transfer = None
-        if request.weights_from and not state.epoch:
-            try:
-                if request.weights_from.endswith(".weights.h5"):
-                    model.load_weights(request.weights_from)
-                    transfer = f"loaded weights from {request.weights_from}"
-                else:
-                    transfer = str(transfer_weights(load_weights_source(request.weights_from), model))
-            except (ValueError, OSError) as exc:
-                raise UsageError(f"--weights-from {request.weights_from}: {exc}") from None
+        if request.weights_from and not state.epoch:  # every source, as `build --weights-from`
+            transfer = str(load_into(model, request.weights_from, spec, partial=request.partial))
         compile_for_training(model, spec, steps_per_epoch=steps, epochs=epochs)
         if state.weights:
             model.optimizer.build(model.trainable_variables)
