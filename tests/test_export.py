@@ -294,7 +294,7 @@ def test_cli_copies_weights_from_another_model_before_exporting(small, tmp_path)
     out = tmp_path / "small.tflite"
     result = invoke("export", spec, "--format", "litert", "--weights-from", tmp_path / "trained.keras", "-o", out)
     assert result.exit_code == 0, result.output
-    assert "transferred 14 layers" in result.output and "— ok" in result.output
+    assert "loaded 14 layers" in result.output and "— ok" in result.output
     from ai_edge_litert.interpreter import Interpreter
 
     x = image(model, 1)
