@@ -27,8 +27,8 @@ from inceptionspec.render import render
 HEADER = "version: 1\nname: t\ninput: [32, 32, 3]\nclasses: 10\n"
 
 
-def _spec(tmp_path: Path, body: str) -> str:
-    path = tmp_path / "spec.yaml"
+def _spec(tmp_path: Path, body: str, name: str = "spec.yaml") -> str:
+    path = tmp_path / name
     path.write_text(HEADER + textwrap.dedent(body), encoding="utf-8")
     return str(path)
 
@@ -99,6 +99,18 @@ def test_diff_work_is_counted(tmp_path):
     with pytest.raises(BudgetExceeded) as caught:
         inceptionspec.diff(spec, spec, budget=Budget(max_diff_work=100))
     assert caught.value.bound == "max_diff_work"
+
+
+def test_the_two_sides_of_a_diff_share_one_layer_budget(tmp_path):
+    body = "stages:\n" + "".join(f"  - identity: {{name: a{i}}}\n" for i in range(60))
+    a, b = _spec(tmp_path, body, "a.yaml"), _spec(tmp_path, body, "b.yaml")
+    assert inceptionspec.diff(a, b, budget=Budget(max_diff_layers=120)).identical
+    with pytest.raises(BudgetExceeded) as caught:
+        inceptionspec.diff(a, b, budget=Budget(max_diff_layers=119))
+    assert caught.value.bound == "max_diff_layers"
+    assert caught.value.errors[0].loc.file.endswith("b.yaml")
+    # The same source twice is read once, and counts once.
+    assert inceptionspec.diff(a, a, budget=Budget(max_diff_layers=60)).identical
 
 
 def test_the_variants_of_a_sweep_share_one_layer_budget_and_stop_it(tmp_path):

@@ -8,8 +8,9 @@ characters and bytes), writes the file and runs ``inceptionspec.load`` and ``inc
 The outcome must be a valid analysis or a :class:`SpecError` whose every diagnostic has a file (the
 spec or a shipped spec it extends), a line ≥ 1 and a column ≥ 1. Any other exception fails.
 
-Profiles (registered in tests/conftest.py): ``ci`` (300 examples, the default here) and ``long``;
-the long run (see docs/threat-model.md):
+Profiles (registered in tests/conftest.py): ``ci`` (300 examples, the same ones every run: the default
+here), ``explore`` (300 new examples each run) and ``long`` (20,000 new ones); the long run (see
+docs/threat-model.md):
 
     python -m pytest tests/test_fuzz.py --hypothesis-profile=long
 """
@@ -36,7 +37,9 @@ from inceptionspec.lang.expand import Expander
 from inceptionspec.lang.library import shipped
 from inceptionspec.lang.pipeline import resolved_document
 
-FUZZ = settings.get_profile("long" if settings.get_current_profile_name() == "long" else "ci")
+#: The suite's run is `ci` (300 examples, the same ones every run); `explore` and `long` draw new ones.
+_PROFILE = settings.get_current_profile_name()
+FUZZ = settings.get_profile(_PROFILE if _PROFILE in ("explore", "long") else "ci")
 
 
 def _slots_of(node: Any) -> list[tuple[Any, Any]]:

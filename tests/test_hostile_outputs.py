@@ -195,12 +195,13 @@ def _many_overrides(path: Path) -> None:
 
 
 def _diff_long_a(path: Path) -> None:
-    path.write_text(HEADER + "stages:\n" + "".join(f"  - identity: {{name: a{i}}}\n" for i in range(4900)))
+    path.write_text(HEADER + "stages:\n" + "".join(f"  - identity: {{name: a{i}}}\n" for i in range(2990)))
 
 
 def _diff_long_b(path: Path) -> None:
-    """4,900 ops, none of them the other side's (diff once aligned them in quadratic time: 5.9 s)."""
-    path.write_text(HEADER + "stages:\n" + "".join(f"  - maxpool: {{name: b{i}, size: 1}}\n" for i in range(4900)))
+    """2,990 ops, none of them the other side's: with `_diff_long_a`, as many layers as one diff may
+    compare (two 4,900-op specs once took 5.9 s, aligned in quadratic time)."""
+    path.write_text(HEADER + "stages:\n" + "".join(f"  - maxpool: {{name: b{i}, size: 1}}\n" for i in range(2990)))
 
 
 def _extends_symlink_loop(path: Path) -> None:
@@ -219,8 +220,8 @@ GENERATED = {
     "long_op_name_repeated.yaml": (_long_op_name_repeated, 1, None),
     "default_names.yaml": (_default_names, 0, "valid (4990 layers"),
     "many_overrides.yaml": (_many_overrides, 0, "valid (3000 layers"),
-    "diff_long_a.yaml": (_diff_long_a, 0, "valid (4900 layers"),
-    "diff_long_b.yaml": (_diff_long_b, 0, "valid (4900 layers"),
+    "diff_long_a.yaml": (_diff_long_a, 0, "valid (2990 layers"),
+    "diff_long_b.yaml": (_diff_long_b, 0, "valid (2990 layers"),
     "extends_symlink_loop.yaml": (_extends_symlink_loop, 1, "symlink loop"),
 }
 
@@ -423,6 +424,15 @@ def test_every_command_on_every_hostile_input(name, command, inputs, pace):
 def test_diff_of_two_long_unrelated_specs_keeps_the_bounds(a, b, options, inputs, pace):
     run = run_checked(["diff", a, b, *options], inputs, 1, pace)
     check_output("diff-json" if "json" in options else "diff", run)
+
+
+def test_two_specs_at_the_layer_bound_are_more_than_one_diff_compares(inputs, pace):
+    shutil.copy(inputs / "layers_at_the_bound.yaml", inputs / "layers_at_the_bound_copy.yaml")
+    run = run_checked(
+        ["diff", "layers_at_the_bound.yaml", "layers_at_the_bound_copy.yaml", "--format", "svg"], inputs, 2, pace
+    )
+    assert "layers_at_the_bound_copy.yaml:2:1: more than 6,000 layers in the two specs together" in run.stderr
+    assert "A has 4,999 layers, B 4,999" in run.stderr and not run.stdout
 
 
 @pytest.mark.parametrize("command", [["schema"], ["list"]], ids=lambda v: v[0])

@@ -263,7 +263,7 @@ def test_pydantic_and_json_schema_agree(validator, doc, how, value):
 # --- (e) the documented hypothesis profiles are known to pytest's command line ---------------
 
 
-@pytest.mark.parametrize("profile", ["ci", "long"])
+@pytest.mark.parametrize("profile", ["ci", "explore", "long"])
 def test_the_fuzz_profiles_work_from_the_command_line_as_documented(profile):
     import subprocess
     import sys

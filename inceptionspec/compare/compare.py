@@ -6,7 +6,7 @@ from typing import Any
 
 from inceptionspec.analysis import Analysis
 from inceptionspec.compare.align import _align, _merged, alignment_work
-from inceptionspec.compare.network import _frozen, _Network, _network, _relative
+from inceptionspec.compare.network import _Network, _network, _relative, _same_value
 from inceptionspec.compare.records import (
     ADDED,
     CHANGED,
@@ -157,7 +157,7 @@ class _Comparison:
             out.extend(
                 change(CHANGED, field, a.attrs[field], b.attrs[field])
                 for field in b.attrs
-                if field in a.attrs and _frozen(a.attrs[field]) != _frozen(b.attrs[field])
+                if field in a.attrs and not _same_value(a.attrs[field], b.attrs[field])
             )
         wiring_a = [self.name_of(self.a, i, a_block.input) for i in a.inputs]
         if wiring_a != [self.name_of(self.b, i, b_block.input) for i in b.inputs]:

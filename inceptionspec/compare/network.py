@@ -109,6 +109,17 @@ def _frozen(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal as written: ``1``, ``1.0`` and ``true`` differ (a scalar pair of one type is compared
+    directly, anything else as JSON)."""
+    if type(a) is type(b) and type(a) in _SCALARS:
+        return a == b
+    return _frozen(a) == _frozen(b)
+
+
 def _relative(name: str, block: str) -> str:
     """A unit's name inside its block: ``3x3.conv`` in ``inception_4c``; '' for a one-op block."""
     path, root = SpecPath.parse(name), SpecPath.parse(block)

@@ -29,6 +29,7 @@ _UNITS = {
     "max_name_bytes": "bytes of layer and block names",
     "max_analysis_steps": "analysis steps (a layer and each of its inputs count one)",
     "max_variant_layers": "layers analysed across the variants of the spec",
+    "max_diff_layers": "layers in the two specs together",
     "max_diff_work": "steps of aligning the two specs' blocks and layers",
     "max_render_boxes": "boxes to draw",
     "max_picture_pixels": "pixels in the picture",
@@ -73,6 +74,10 @@ class Budget:
     #: Layers of every variant one command analyses (`scale`, `sweep`: each variant's layers count),
     #: counted as each variant is lowered: 38 variants of Inception-ResNet-v2, 6 of a 5,000-layer spec.
     max_variant_layers: int = 30_000
+    #: Layers of the two specs one `diff` compares, together (a source given twice counts once): each
+    #: side costs a load, a lowering and an analysis, so two specs at `max_layers` would cost twice
+    #: what one command may.
+    max_diff_layers: int = 6_000
     #: Steps of aligning two specs in `diff` (names and signatures looked up).
     max_diff_work: int = 1_000_000
     #: Boxes one picture may draw (layers, merges, block frames, inputs and outputs).

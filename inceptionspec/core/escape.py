@@ -139,7 +139,7 @@ def xml_text(value: object) -> Markup:
     those XML cannot hold) as visible escapes. Markup is returned as it is."""
     if isinstance(value, Markup):
         return value
-    text = _text(value)
+    text = value if type(value) is str else str(value)
     if _NOT_XML_RE.search(text):
         text = _NOT_XML_RE.sub(_show, text)
     return Markup(text.translate(_TEXT_ENTITIES))
@@ -149,13 +149,22 @@ def xml_attr(value: object) -> Markup:
     """An XML or HTML attribute value, for either quote: :func:`xml_text` plus ``"``, ``'`` and
     the whitespace an attribute would otherwise fold into spaces (tab, newline, CR); a number
     as :func:`num` writes it. Markup is escaped too: an attribute value is always text."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Markup(num(value))
+    return Markup(_attr_text(value))
+
+
+def _attr_text(value: object) -> str:
+    kind = type(value)  # the common kinds first, without isinstance chains: pictures write ~10^5 attributes
+    if kind is int:
+        return str(value)
+    if kind is float:
+        return num(value)  # type: ignore[arg-type]
+    if kind is not str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return num(value)
     # Markup too is text here: an attribute holding a page (an iframe's srcdoc) must keep its `&lt;`.
     text = str(value)
     if _NOT_XML_RE.search(text):
         text = _NOT_XML_RE.sub(_show, text)
-    return Markup(text.translate(_ATTR_ENTITIES))
+    return text.translate(_ATTR_ENTITIES)
 
 
 # One pass in C per string (pictures write hundreds of thousands of attributes).
@@ -178,13 +187,9 @@ def _name(name: str) -> str:
 def _attrs(values: dict[str, object]) -> str:
     """`` name="value"`` pairs, names from keyword arguments (``class_`` → ``class``, ``data_id``
     → ``data-id``, ``xml_space`` → ``xml:space``), values escaped; None leaves one out."""
-    out = []
-    for key, value in values.items():
-        if value is None:
-            continue
-        name = _attribute_name(key)
-        out.append(f' {name}="{xml_attr(value)}"')
-    return "".join(out)
+    return "".join(
+        [f' {_attribute_name(key)}="{_attr_text(value)}"' for key, value in values.items() if value is not None]
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -208,11 +213,9 @@ def empty(tag: str, **attributes: object) -> Markup:
 
 def element(tag: str, *children: object, **attributes: object) -> Markup:
     """``<tag ...>children</tag>``: plain children escaped as text, Markup children kept."""
-    return Markup(start(tag, **attributes) + Markup("").join(map(_child, children)) + end(tag))
-
-
-def _child(child: object) -> str:
-    return child if isinstance(child, Markup) else xml_text(child)
+    name = _name(tag)
+    body = "".join([child if isinstance(child, Markup) else xml_text(child) for child in children])
+    return Markup(f"<{name}{_attrs(attributes)}>{body}</{name}>")
 
 
 def script_json(value: Any) -> str:
@@ -227,8 +230,8 @@ def num(value: float | int) -> str:
     """A number as an attribute or a coordinate: ``12``, ``3.5`` (one decimal at most)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"not a number: {value!r}")
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int) or value.is_integer():
+        return str(int(value))
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 

@@ -403,10 +403,11 @@ def written_args(op: ONode, defaults: dict[str, dict[str, Any]]) -> dict[str, An
     for key, value in defaults.get(op.kind, {}).items():
         effective[key] = {**effective[key], **value} if isinstance(value, dict) else value
     out = {}
-    for key in _arg_order(op.kind, op.args):
-        value = op.args[key]
-        if key == "strides" and value is None and effective.get(key) is not None:
-            value = op.args["size"]  # strides equal to the window, said explicitly: the defaults say otherwise
+    args = {**{key: None for key in defaults.get(op.kind, {})}, **op.args}  # an unset argument is None
+    for key in _arg_order(op.kind, args):
+        value = args[key]
+        if value is None and effective.get(key) is not None:
+            value = _resolved(op, key)  # what the op does unset, said explicitly: the defaults say otherwise
         if isinstance(value, dict) and isinstance(effective.get(key), dict):
             diff = {k: v for k, v in value.items() if not _same(v, effective[key].get(k))}
             if diff:
@@ -414,6 +415,15 @@ def written_args(op: ONode, defaults: dict[str, dict[str, Any]]) -> dict[str, An
         elif not _same(value, effective.get(key)):
             out[key] = value
     return out
+
+
+def _resolved(op: ONode, key: str) -> Any:
+    """The value an argument left unset resolves to, for the arguments whose builtin default is None."""
+    if key == "strides":
+        return op.args["size"]  # strides equal to the window
+    if op.kind == "avgpool" and key == "count_pad":
+        return OPS["avgpool"].model_construct(**op.args).counts_padding
+    raise AssertionError(f"no explicit form of an unset `{key}` on {op.kind}")
 
 
 def to_items(nodes: list[Any], defaults: dict[str, dict[str, Any]]) -> list[Item]:
