@@ -21,6 +21,7 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import backend_worker  # noqa: E402
+from small_specs import SMALL_WITH_BIAS  # noqa: E402
 
 from inceptionspec.keras.init import Constant, GlorotUniform, fans  # noqa: E402
 from inceptionspec.lang.library import shipped  # noqa: E402
@@ -32,29 +33,8 @@ OTHERS = [b for b in INSTALLED if b != HERE]
 #: Cross-backend agreement the issue asks for, in relative log-probability error.
 TOLERANCE = 1e-5
 
-# Every custom layer (LRN, ceil max pool padded with -inf, average pool with PyTorch's divisor,
-# adaptive average pool, scaled residual add) and batch norm, dropout, dense; 33×31 so odd sizes
-# and asymmetric padding are exercised.
-SMALL = """\
-version: 1
-name: small
-input: [33, 31, 3]
-classes: 5
-defaults:
-  conv: {padding: same, norm: bn, bias: false, activation: relu}
-stages:
-  - conv: {name: stem, filters: 8, kernel: 3, strides: 2, padding: 1}
-  - maxpool: {name: pool, size: 3, strides: 2, ceil: true}
-  - lrn: {name: norm}
-  - mixed: {branches: {a: [conv: {filters: 4, kernel: 1}],
-                       b: [conv: {filters: 4, kernel: [1, 3]}, conv: {filters: 6, kernel: [3, 1]}],
-                       c: [avgpool: {size: 3, strides: 1, padding: 1}, conv: {filters: 2, kernel: 1}]}}
-  - res: {branches: {a: [conv: {filters: 4, kernel: 1, bias: true}]}, merge: {residual: {scale: 0.2}}}
-heads:
-  main: {layers: [global_avgpool: , dropout: 0.2, dense: {units: $classes, activation: softmax}]}
-  aux: {from: mixed, loss_weight: 0.3, training_only: true,
-        layers: [adaptive_avgpool: 2, flatten: , dense: {units: $classes, activation: softmax}]}
-"""
+# Every custom layer, batch norm, dropout and dense (tests/small_specs.py), a bias beside batch norm too.
+SMALL = SMALL_WITH_BIAS
 
 
 def worker(backend: str, workdir: Path, size: str, specs: list[str], train: bool) -> dict:

@@ -14,8 +14,9 @@ import pytest
 
 keras = pytest.importorskip("keras")
 from click.testing import CliRunner  # noqa: E402
-from test_backends import SMALL  # noqa: E402
+from small_specs import SMALL_WITH_BIAS as SMALL  # noqa: E402
 
+from inceptionspec import load  # noqa: E402
 from inceptionspec.cli import main  # noqa: E402
 from inceptionspec.cli.export import FORMAT_NAMES  # noqa: E402
 from inceptionspec.keras import build_model  # noqa: E402
@@ -301,6 +302,17 @@ def test_cli_copies_weights_from_another_model_before_exporting(small, tmp_path)
     got = Interpreter(model_path=str(out)).get_signature_runner()(input=x)["main"]
     expected = keras.ops.convert_to_numpy(model(x, training=False)["main"])
     assert worst_relative_error({"main": expected}, {"main": got})["main"] <= CHECK_TOLERANCE
+
+
+def test_cli_export_partial_keeps_the_initial_weights_where_the_source_does_not_fit(small, tmp_path):
+    spec, _ = small
+    build_model(load(spec, ["classes=7"]), include_aux=False, seed=2).save(tmp_path / "seven.keras")
+    args = ["export", spec, "-f", "onnx", "--weights-from", tmp_path / "seven.keras", "-o", tmp_path / "s.onnx"]
+    refused = invoke(*args)
+    assert refused.exit_code == 2 and "main.dense" in refused.output, refused.output
+    result = invoke(*args, "--partial")
+    assert result.exit_code == 0, result.output
+    assert "skipped 1 layer (--partial" in " ".join(result.output.split()) and "— ok" in result.output
 
 
 def test_build_fold_bn_writes_an_inference_model_checked_against_the_unfolded_one(small, tmp_path):

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 
 keras = pytest.importorskip("keras")
 
+from small_specs import SMALL_WITH_MERGES  # noqa: E402
+
 import inceptionspec  # noqa: E402
 from inceptionspec import analyze, load  # noqa: E402
 from inceptionspec.core.errors import SpecError  # noqa: E402
@@ -101,29 +103,7 @@ def assert_same_ir(original: Any, imported: Any) -> None:
     assert analyze(original).total_params == analyze(imported).total_params
 
 
-SMALL = """\
-version: 1
-name: small
-input: [33, 31, 3]
-classes: 5
-defaults:
-  conv: {padding: same, norm: bn, bias: false, activation: relu}
-stages:
-  - conv: {name: stem, filters: 8, kernel: 3, strides: 2, padding: 1}
-  - maxpool: {name: pool, size: 3, strides: 2, ceil: true}
-  - lrn: {name: norm}
-  - mixed: {branches: {a: [conv: {filters: 4, kernel: 1}],
-                       b: [conv: {filters: 4, kernel: [1, 3]}, conv: {filters: 6, kernel: [3, 1]}],
-                       c: [avgpool: {size: 3, strides: 1, padding: 1}, conv: {filters: 2, kernel: 1}]}}
-  - res: {branches: {a: [conv: {filters: 4, kernel: 1}]}, merge: {residual: {scale: 0.2}}}
-  - res2: {branches: {a: [conv: {filters: 6, kernel: 1}], b: [conv: {filters: 6, kernel: 3}]},
-           merge: {residual: {projection: false, activation: none}}}
-  - skip: {branches: {a: [conv: {filters: 4, kernel: 1}], b: [identity: ]}}
-heads:
-  main: {layers: [global_avgpool: , dropout: 0.2, dense: {units: $classes, activation: softmax}]}
-  aux: {from: mixed, loss_weight: 0.3, training_only: true,
-        layers: [adaptive_avgpool: 2, flatten: , dense: {units: $classes, activation: softmax}]}
-"""
+SMALL = SMALL_WITH_MERGES
 
 
 def test_a_spec_with_every_custom_layer_round_trips():

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 keras = pytest.importorskip("keras")
 
+from small_specs import SMALL  # noqa: E402
+
 import inceptionspec  # noqa: E402
 from inceptionspec import analyze, load  # noqa: E402
 from inceptionspec.core.names import backend_name  # noqa: E402
@@ -22,27 +24,6 @@ from inceptionspec.keras import TransferError, build_model, compile_for_training
 from inceptionspec.keras.layers import AdaptiveAveragePooling2D, LocalResponseNorm  # noqa: E402
 from inceptionspec.keras.lower import LOWERINGS  # noqa: E402
 from inceptionspec.ops import OPS, Conv, ShapeError  # noqa: E402
-
-SMALL = """\
-version: 1
-name: small
-input: [33, 31, 3]
-classes: 5
-defaults:
-  conv: {padding: same, norm: bn, bias: false, activation: relu}
-stages:
-  - conv: {name: stem, filters: 8, kernel: 3, strides: 2, padding: 1}
-  - maxpool: {name: pool, size: 3, strides: 2, ceil: true}
-  - lrn: {name: norm}
-  - mixed: {branches: {a: [conv: {filters: 4, kernel: 1}],
-                       b: [conv: {filters: 4, kernel: [1, 3]}, conv: {filters: 6, kernel: [3, 1]}],
-                       c: [avgpool: {size: 3, strides: 1, padding: 1}, conv: {filters: 2, kernel: 1}]}}
-  - res: {branches: {a: [conv: {filters: 4, kernel: 1}]}, merge: {residual: {scale: 0.2}}}
-heads:
-  main: {layers: [global_avgpool: , dropout: 0.2, dense: {units: $classes, activation: softmax}]}
-  aux: {from: mixed, loss_weight: 0.3, training_only: true,
-        layers: [adaptive_avgpool: 2, flatten: , dense: {units: $classes, activation: softmax}]}
-"""
 
 
 @pytest.fixture

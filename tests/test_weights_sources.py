@@ -158,16 +158,23 @@ def test_build_refuses_a_torch_checkpoint_for_keras_inception_v3_naming_the_torc
 
 
 @pytest.mark.parametrize(
+    "command",
+    [["build", "googlenet_bn"], ["export", "googlenet_bn", "-f", "onnx"], ["train", "googlenet_bn", "--data", "."]],
+    ids=lambda c: c[0],
+)
+@pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--partial"], "--weights-layout and --partial apply to --weights-from"),
+        (["--weights-layout", "timm_inception_v4"], "--weights-layout and --partial apply to --weights-from"),
         (["--weights-from", "keras:InceptionV3@none", "--weights-layout", "timm_inception_v4"], "applies to PyTorch"),
         (["--weights-from", "weights.npz"], "not a weights source"),
     ],
 )
-def test_weights_options_misused_exit_2(args, message):
-    result = run_cli("build", "googlenet_bn", *args)
-    assert result.returncode == 2 and message in " ".join(result.stderr.split())
+def test_weights_options_misused_exit_2_in_every_command_that_loads_weights(command, args, message):
+    result = run_cli(*command, *args)
+    assert result.returncode == 2 and message in " ".join(result.stderr.split()), result.stderr
+    assert "importing Keras" not in result.stderr
 
 
 @pytest.mark.heavy

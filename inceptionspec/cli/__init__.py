@@ -182,6 +182,38 @@ outside_option = click.option(
 )
 
 
+def weights_options(command: Any) -> Any:
+    """``--weights-from``, ``--weights-layout`` and ``--partial``: one meaning in every command that
+    loads weights (`build`, `train`, `export`)."""
+    options = [
+        click.option(
+            "--weights-from",
+            "weights_from",
+            metavar="SOURCE",
+            help="Copy weights from a .keras / .weights.h5 file, keras:InceptionV3 / keras:InceptionResNetV2 "
+            "(ImageNet weights; keras:NAME@none for random ones), or a PyTorch checkpoint (.safetensors; "
+            ".pth / .pt / .bin with torch installed) of timm or torchvision.",
+        ),
+        click.option(
+            "--weights-layout",
+            metavar="NAME",
+            help="The checkpoint's layout (timm_inception_v4, torchvision_googlenet, ...); "
+            "recognised from its tensor names by default.",
+        ),
+        click.option(
+            "--partial", is_flag=True, help="Load what fits; layers without weights of their shape keep theirs."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def check_weights_options(weights_from: str | None, weights_layout: str | None, partial: bool) -> None:
+    if not weights_from and (weights_layout or partial):
+        raise UsageError("--weights-layout and --partial apply to --weights-from")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="inceptionspec")
 def main() -> None:

@@ -15,10 +15,12 @@ from inceptionspec.cli import (
     _budget,
     _guard,
     aux_option,
+    check_weights_options,
     main,
     max_params_option,
     outside_option,
     set_option,
+    weights_options,
 )
 from inceptionspec.core import escape as esc
 from inceptionspec.core.errors import UsageError
@@ -36,21 +38,7 @@ from inceptionspec.core.errors import UsageError
 @set_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of every initializer.")
 @aux_option
-@click.option(
-    "--weights-from",
-    "weights_from",
-    metavar="SOURCE",
-    help="Copy weights from a .keras / .weights.h5 file, keras:InceptionV3 / keras:InceptionResNetV2 "
-    "(ImageNet weights; keras:NAME@none for random ones), or a PyTorch checkpoint (.safetensors; "
-    ".pth / .pt / .bin with torch installed) of timm or torchvision.",
-)
-@click.option(
-    "--weights-layout",
-    metavar="NAME",
-    help="The checkpoint's layout (timm_inception_v4, torchvision_googlenet, ...); "
-    "recognised from its tensor names by default.",
-)
-@click.option("--partial", is_flag=True, help="Load what fits; layers without weights of their shape keep theirs.")
+@weights_options
 @click.option("--compile", "compile_", is_flag=True, help="Compile with the spec's training section and loss weights.")
 @click.option(
     "--fold-bn",
@@ -83,6 +71,7 @@ def build(
     budget = _budget(max_params, allow_outside_extends)
     if fold_bn and compile_:
         raise UsageError("--fold-bn makes an inference model; it cannot be compiled for training (drop --compile)")
+    check_weights_options(weights_from, weights_layout, partial)
     no_aux = no_aux or fold_bn
     with console.status("reading the spec") as status:
         loaded = load(spec, list(sets), budget)
@@ -96,8 +85,6 @@ def build(
 
             status.update(esc.term(f"checking {weights_from}"))
             source = prepare_source(weights_from, graph, weights_layout, partial)
-        elif weights_layout or partial:
-            raise UsageError("--weights-layout and --partial apply to --weights-from")
         status.update("importing Keras")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # no CUDA probing noise on CPU machines
         import inceptionspec.keras as keras_backend

@@ -13,10 +13,12 @@ from inceptionspec.cli import (
     EXIT_INVALID,
     _budget,
     _guard,
+    check_weights_options,
     main,
     max_params_option,
     outside_option,
     set_option,
+    weights_options,
 )
 from inceptionspec.core import escape as esc
 from inceptionspec.core.errors import UsageError
@@ -39,12 +41,7 @@ FORMAT_NAMES = ("onnx", "saved_model", "litert")
 )
 @set_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of every initializer.")
-@click.option(
-    "--weights-from",
-    "weights_from",
-    metavar="SOURCE",
-    help="Copy weights first, as `build --weights-from` does.",
-)
+@weights_options
 @click.option("--batch", type=click.IntRange(min=1), default=None, help="A fixed batch size (default: any batch size).")
 @click.option("--fold-bn", is_flag=True, help="Fold each conv → batch-norm pair into the conv before exporting.")
 @click.option("--no-check", is_flag=True, help="Skip running the artifact against the Keras model.")
@@ -58,6 +55,8 @@ def export(
     sets: tuple[str, ...],
     seed: int,
     weights_from: str | None,
+    weights_layout: str | None,
+    partial: bool,
     batch: int | None,
     fold_bn: bool,
     no_check: bool,
@@ -69,6 +68,7 @@ def export(
     The artifact runs without inceptionspec. After writing, the command loads it in its own runtime
     (ONNX Runtime, tf.saved_model.load, the LiteRT interpreter), runs a random batch through it and
     through the Keras model, prints the worst relative error and exits 1 if it is above 1e-4."""
+    check_weights_options(weights_from, weights_layout, partial)
     console = esc.console(stderr=True)
     chosen = os.environ.get("KERAS_BACKEND")
     if chosen and chosen != "tensorflow" and "keras" not in sys.modules:
@@ -81,6 +81,12 @@ def export(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with console.status("reading") as status:
         graph = _graph(source, sets, max_params, allow_outside_extends)
+        prepared: Any = weights_from
+        if weights_from and graph is not None:  # a checkpoint is read and checked before Keras loads
+            from inceptionspec.weights import prepare_source
+
+            status.update(esc.term(f"checking {weights_from}"))
+            prepared = prepare_source(weights_from, graph, weights_layout, partial)
         status.update("importing Keras and TensorFlow")
         from inceptionspec.keras.export import export_model, get_format
 
@@ -89,11 +95,10 @@ def export(
         model, name, heads = _model(source, graph, seed, status)
         if weights_from:  # as `build --weights-from`: Keras models and files, PyTorch checkpoints
             from inceptionspec.keras.weights_sources import load_into
-            from inceptionspec.weights import prepare_source
 
             status.update(esc.term(f"loading weights from {weights_from}"))
-            prepared = prepare_source(weights_from, graph) if graph is not None else weights_from
-            console.print(esc.terminal(str(load_into(model, prepared))))
+            loaded = load_into(model, prepared, partial=partial, layout=weights_layout)
+            console.print(esc.terminal(str(loaded)))
         target = output or fmt.default_path(name)
         status.update(esc.term(f"writing {target}" + ("" if no_check else f" and checking it with {fmt.runtime}")))
         report = export_model(model, target, fmt.name, batch, fold_bn, check=not no_check, heads=heads, graph=graph)

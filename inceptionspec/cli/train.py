@@ -7,8 +7,17 @@ from pathlib import Path
 
 import click
 
-from inceptionspec.cli import _budget, _guard, _stderr, main, max_params_option, outside_option, set_option
-from inceptionspec.core.errors import UsageError
+from inceptionspec.cli import (
+    _budget,
+    _guard,
+    _stderr,
+    check_weights_options,
+    main,
+    max_params_option,
+    outside_option,
+    set_option,
+    weights_options,
+)
 
 #: --strategy's choices (inceptionspec.keras.train.distribute, which imports TensorFlow, has them too).
 STRATEGIES = ("auto", "one", "mirrored", "multi-worker")
@@ -42,8 +51,7 @@ STRATEGIES = ("auto", "one", "mirrored", "multi-worker")
     help="The run directory (default: runs/NAME-N; the same command continues an interrupted run).",
 )
 @set_option
-@click.option("--weights-from", metavar="SOURCE", help="Initial weights, as `build --weights-from` takes them.")
-@click.option("--partial", is_flag=True, help="Load what fits; layers without weights of their shape keep theirs.")
+@weights_options
 @click.option(
     "--seed",
     type=click.IntRange(0, 2**31 - 1),
@@ -67,6 +75,7 @@ def train(
     out: Path | None,
     sets: tuple[str, ...],
     weights_from: str | None,
+    weights_layout: str | None,
     partial: bool,
     seed: int | None,
     strategy: str,
@@ -101,12 +110,11 @@ def train(
     loaded = load(spec, edits, budget)
     graph = lower(loaded, include_aux=True, budget=budget)
     analyze_graph(graph, budget)  # the parameter budget, before Keras
+    check_weights_options(weights_from, weights_layout, partial)
     if weights_from:  # a checkpoint is read and checked against the spec before Keras loads
         from inceptionspec.weights import prepare_source
 
-        prepare_source(weights_from, graph, partial=partial)
-    elif partial:
-        raise UsageError("--partial applies to --weights-from")
+        prepare_source(weights_from, graph, weights_layout, partial)
     data_budget = DataBudget()
     train_data = read_data(data, data_budget, skip_bad_images, loaded.classes, say)
     val_data = None
@@ -129,6 +137,7 @@ def train(
         strategy=strategy,
         out=out,
         weights_from=weights_from,
+        weights_layout=weights_layout,
         partial=partial,
         skip_bad=skip_bad_images,
         quiet=quiet,

@@ -54,6 +54,8 @@ class Request:
     strategy: str = "auto"
     out: Path | None = None
     weights_from: str | None = None
+    #: The checkpoint layout of ``weights_from`` (None: recognised from its tensor names).
+    weights_layout: str | None = None
     #: Load what fits from ``weights_from``; layers of other shapes keep their initial weights.
     partial: bool = False
     skip_bad: bool = False
@@ -73,7 +75,7 @@ class Request:
                 None if data is None else str(Path(data.root if isinstance(data, ImageFolder) else data.path).resolve())
             )
 
-        return {
+        recorded = {
             "spec": dump(self.spec),
             "data": where(self.data),
             "val": where(self.val),
@@ -84,7 +86,9 @@ class Request:
             "deterministic": self.deterministic,
             "weights_from": self.weights_from,
             "skip_bad_images": self.skip_bad,
-        } | ({"partial": True} if self.partial else {})
+        }
+        recorded |= {"weights_layout": self.weights_layout} if self.weights_layout else {}
+        return recorded | ({"partial": True} if self.partial else {})
 
 
 def _source(data: ImageFolder | Arrays, request: Request, say: Callable[[str], None]) -> pipeline.Source:
@@ -154,7 +158,9 @@ def train(request: Request, say: Callable[[str], None]) -> dict[str, Any]:
         model = build_model(spec, include_aux=True, seed=request.seed)
         transfer = None
         if request.weights_from and not state.epoch:  # every source, as `build --weights-from`
-            transfer = str(load_into(model, request.weights_from, spec, partial=request.partial))
+            transfer = str(
+                load_into(model, request.weights_from, spec, partial=request.partial, layout=request.weights_layout)
+            )
         compile_for_training(model, spec, steps_per_epoch=steps, epochs=epochs)
         if state.weights:
             model.optimizer.build(model.trainable_variables)
