@@ -163,6 +163,26 @@ def test_a_classifier_of_another_size_names_the_layer_the_key_and_both_shapes(tm
     assert kernel.loc.file.endswith("inception_v4.yaml") and "--partial" in kernel.hint
 
 
+def test_a_bias_the_spec_lacks_names_the_setting_that_adds_it(tmp_path):
+    with pytest.raises(CheckpointError) as err:
+        _plan(tmp_path, "torchvision_googlenet", "googlenet_bn", overrides=["defaults.dense.bias=false"])
+    (dense,) = err.value.errors
+    assert dense.message.startswith("main.classifier: the checkpoint's `fc.bias` is not 0 but the spec's dense has no")
+    assert dense.hint == "override `defaults.dense.bias: true` in the spec, or pass --set defaults.dense.bias=true"
+
+
+def test_a_projection_without_bias_points_at_the_merge_not_at_the_conv_defaults(tmp_path):
+    overrides = [f"templates.{name}.merge.residual.projection_bias=false" for name in ("block35", "block17", "block8")]
+    with pytest.raises(CheckpointError) as err:
+        _plan(tmp_path, "timm_inception_resnet_v2", "inception_resnet_v2", ones=True, overrides=overrides)
+    (projection,) = err.value.errors
+    assert projection.message == (
+        "block35_1.projection: the checkpoint's `repeat.0.conv2d.bias` is not 0 but the spec's conv has no bias "
+        "(40 layers like this)"
+    )
+    assert projection.hint == "write `projection_bias: true` in the block's `merge: {residual: ...}` (its default)"
+
+
 def test_partial_loads_everything_but_the_classifier_and_says_so(tmp_path):
     plan, index = _plan(tmp_path, "timm_inception_v4", "examples/inception_v4_10class", ones=True, partial=True)
     report = plan.report()
@@ -269,13 +289,10 @@ def _per_channel(value: object) -> tuple[float, ...]:
 
 @pytest.mark.parametrize("name", sorted(shipped()))
 def test_a_spec_that_states_its_preprocessing_states_what_its_checkpoints_expect(name):
-    from inceptionspec.lang.models import Spec
-
-    if "preprocessing" not in Spec.model_fields:
-        pytest.skip("the spec language has no `preprocessing:` section yet")
     spec = load(name)
-    if spec.weights is None or spec.preprocessing is None:
+    if spec.weights is None:
         return
+    assert spec.preprocessing is not None, f"{name} takes checkpoints but does not say how its input is scaled"
     stated = spec.preprocessing
     for layout in spec.weights.layouts:
         expected = layouts()[layout].preprocessing

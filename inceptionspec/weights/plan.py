@@ -36,6 +36,11 @@ ADDS_WEIGHT = {
     ("conv", "bias"): "defaults.conv.bias=true",
     ("dense", "bias"): "defaults.dense.bias=true",
 }
+#: A weight a unit's optional part lacks, by (part, role): where the spec says it (a merge's setting,
+#: not a default of the op kind, so there is no one override path to name).
+ADDS_PART_WEIGHT = {
+    ("projection", "bias"): "write `projection_bias: true` in the block's `merge: {residual: ...}` (its default)",
+}
 
 
 #: A unit's layer by role, in words (a checkpoint tensor for a layer the spec's unit lacks).
@@ -286,7 +291,8 @@ def _pair_unit(
         if role in IDENTITY and np.all(value == IDENTITY[role]):
             absorbed[role] += 1
         else:
-            issues.fatal[f"{layer.kind}.{role}"].append((layer, f"`{shown(key)}`", ADDS_WEIGHT.get((layer.kind, role))))
+            group = f"{part}.{role}" if (part, role) in ADDS_PART_WEIGHT else f"{layer.kind}.{role}"
+            issues.fatal[group].append((layer, f"`{shown(key)}`", ADDS_WEIGHT.get((layer.kind, role))))
     return moves
 
 
@@ -324,7 +330,9 @@ def _raise(issues: _Issues, partial: bool, graph: Graph) -> None:
                 f"{layer.name}: the checkpoint's {what} is not {IDENTITY.get(role, 0):g} but the spec's "
                 f"{layer.kind} has no {role} ({count} like this)"
             )
-        if fix is None:
+        if tuple(kind.split(".")) in ADDS_PART_WEIGHT:
+            hint = ADDS_PART_WEIGHT[tuple(kind.split("."))]  # type: ignore[index]
+        elif fix is None:
             hint = f"give the layer a {kind.split('.')[-1]}"
         else:
             path, _, value = fix.partition("=")
