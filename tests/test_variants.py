@@ -152,3 +152,11 @@ def test_the_cheap_title_of_a_variant_file_agrees_with_loading_it(write_spec):
 
     path = write_spec("version: 1\nname: mynet\n" + VARIANT)
     assert first_line_description(path) == inceptionspec.load(str(path)).title == "mynet — extends googlenet"
+
+
+def test_an_override_path_can_start_with_every_top_level_key_of_the_language():
+    # resolve.py reads documents before they are validated, so it keeps its own list; it must be the model's.
+    from inceptionspec.lang.models import Spec
+    from inceptionspec.lang.resolve import TOP_KEYS
+
+    assert sorted(TOP_KEYS) == sorted(set(Spec.allowed_keys()) - {"extends", "overrides"})

@@ -14,20 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inceptionspec.core.budget import Budget
 from inceptionspec.core.errors import SpecError, UsageError
 from inceptionspec.core.names import is_name
-from inceptionspec.importer.archive import KerasConfig, read_keras_file
-from inceptionspec.importer.assemble import assemble
-from inceptionspec.importer.check import ImportCheckError, check
-from inceptionspec.importer.fold import fold
-from inceptionspec.importer.kgraph import read_graph
-from inceptionspec.importer.structure import decompose
-from inceptionspec.lang.models import Spec
-from inceptionspec.lang.resolve import SpecText
-from inceptionspec.lang.writer import write
+
+if TYPE_CHECKING:
+    from inceptionspec.importer.archive import KerasConfig
+    from inceptionspec.importer.check import ImportCheckError
+    from inceptionspec.lang.models import Spec
+
+# The steps are imported when a model is imported: `summary`, `render` and `diff` ask
+# `is_model_source` of every operand, and a spec operand should not pay for the importer.
 
 #: ``keras:NAME`` sources: keras.applications models built with random weights.
 KERAS_PREFIX = "keras:"
@@ -53,6 +52,8 @@ def is_model_source(source: object) -> bool:
 
 def read_source(source: Any, budget: Budget | None = None) -> KerasConfig:
     """The config of a model source: a ``.keras`` path, ``keras:InceptionV3``, a config dict, or a live model."""
+    from inceptionspec.importer.archive import KerasConfig, read_keras_file
+
     if isinstance(source, dict):
         return KerasConfig(source, "<config>")
     if isinstance(source, (str, Path)):
@@ -83,8 +84,15 @@ def import_spec(source: Any, name: str | None = None, budget: Budget | None = No
     """Import a Keras model as a spec: the text and the loaded :class:`Spec`.
 
     SpecError (naming the layer, its class and why) when the model cannot be written as a spec."""
+    from inceptionspec.importer.assemble import assemble
+    from inceptionspec.importer.check import ImportCheckError, check
+    from inceptionspec.importer.fold import fold
+    from inceptionspec.importer.kgraph import read_graph
+    from inceptionspec.importer.structure import decompose
     from inceptionspec.ir import lower
     from inceptionspec.lang.pipeline import load
+    from inceptionspec.lang.resolve import SpecText
+    from inceptionspec.lang.writer import write
 
     budget = budget or Budget()
     if name is not None and not is_name(name):
@@ -113,8 +121,18 @@ def readable(source: Any, budget: Budget | None = None) -> Any:
     """What the front end reads for an operand: a model source becomes the text of its import."""
     if not is_model_source(source):
         return source
+    from inceptionspec.lang.resolve import SpecText
+
     imported = import_spec(source, budget=budget)
     return SpecText(imported.text, Path(str(source)), str(source))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ImportCheckError":
+        from inceptionspec.importer.check import ImportCheckError
+
+        return ImportCheckError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["ImportCheckError", "Imported", "import_model", "import_spec", "is_model_source", "readable"]
