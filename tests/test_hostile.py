@@ -14,20 +14,14 @@ and memory of every file.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import re
-import signal
-import subprocess
-import sys
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from limited import Run
+from limited import run_limited as launch
 from pace import Pace
 
 import inceptionspec.lang.loader as loader
@@ -50,97 +44,10 @@ LOCATED = re.compile(r"^(?P<file>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): \S")
 # --- running the CLI with limits -------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-    wall: float
-    cpu: float
-    max_rss_mb: float
-    killed: bool
-
-
-#: Runs the CLI as its child and reports that child's own resource use through a pipe. A child
-#: forked straight from pytest would report pytest's resident set (a forked process starts with its
-#: parent's pages counted, and exec keeps that peak): this launcher is a fresh, small interpreter, so
-#: the peak it reports is the CLI's. The limits apply to the CLI alone.
-LAUNCHER = """
-import json, os, resource, sys, time
-report, memory, cpu = (int(a) for a in sys.argv[1:4])
-start = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    os.close(report)
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    os.execv(sys.executable, [sys.executable, "-m", "inceptionspec.cli", *sys.argv[4:]])
-_, status, usage = os.wait4(pid, 0)
-wall = time.perf_counter() - start
-with os.fdopen(report, "w") as out:
-    json.dump({"status": status, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kb": usage.ru_maxrss}, out)
-"""
-
-
 def run_limited(args: list[str], cwd: Path, kill_after: float) -> Run:
-    """Run the CLI under :data:`LAUNCHER`, which reports the CLI's own CPU time and peak memory."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("INCEPTIONSPEC_TRACEBACK", None)
-    # A hard stop for a runaway (SIGXCPU at 9 s, room for a slow machine); the test holds CPU time to its limit.
-    limits = [str(MEMORY_LIMIT), str(int(CPU_LIMIT * 4) + 1)]
-    report_read, report_write = os.pipe()
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, str(report_write), *limits, *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        pass_fds=(report_write,),
-        start_new_session=True,  # the launcher and the CLI: one process group to kill
-        env=env,
-    )
-    os.close(report_write)
-    killed = threading.Event()
-
-    def kill() -> None:
-        killed.set()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-
-    timer = threading.Timer(kill_after, kill)
-    timer.start()
-    output: dict[str, bytes] = {}
-    readers = [
-        threading.Thread(target=lambda key, pipe: output.__setitem__(key, pipe.read()), args=(key, pipe))
-        for key, pipe in (("out", proc.stdout), ("err", proc.stderr))
-    ]
-    for reader in readers:
-        reader.start()
-    with os.fdopen(report_read, "rb") as pipe:
-        report = pipe.read()
-    proc.wait()
-    wall = time.perf_counter() - start
-    timer.cancel()
-    for reader in readers:
-        reader.join()
-    proc.stdout.close()
-    proc.stderr.close()
-    if report:  # the CLI's own numbers (the wall time without the launcher's start-up)
-        usage = json.loads(report)
-        returncode = os.waitstatus_to_exitcode(usage["status"])
-        wall, cpu, max_rss_mb = usage["wall"], usage["cpu"], usage["rss_kb"] / 1024
-    else:  # the launcher was killed before it could report
-        returncode, cpu, max_rss_mb = proc.returncode, float("nan"), float("nan")
-    return Run(
-        returncode,
-        output.get("out", b"").decode("utf-8", "replace"),
-        output.get("err", b"").decode("utf-8", "replace"),
-        wall,
-        cpu,
-        max_rss_mb,
-        killed.is_set(),
-    )
+    """The CLI under tests/limited.py's launcher: its own CPU time and peak memory, a hard stop for a
+    runaway (SIGXCPU at 9 s, room for a slow machine); the tests hold CPU time to its limit."""
+    return launch(args, cwd, memory_mb=MEMORY_LIMIT >> 20, cpu_seconds=int(CPU_LIMIT * 4) + 1, kill_after=kill_after)
 
 
 # --- files too big or too special to commit -----------------------------------------------------
@@ -223,12 +130,12 @@ def summary(request: pytest.FixtureRequest):
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     wall = max(STATS, key=lambda s: s[1].wall)
     cpu = max(STATS, key=lambda s: s[1].cpu)
-    rss = max(STATS, key=lambda s: s[1].max_rss_mb)
+    rss = max(STATS, key=lambda s: s[1].rss_mb)
     if reporter is not None and capture is not None:
         with capture.global_and_fixture_disabled():
             reporter.write_line(
                 f"\nhostile corpus: {len(STATS)} files; slowest {wall[0]} {wall[1].wall:.2f} s wall; "
-                f"most CPU {cpu[0]} {cpu[1].cpu:.2f} s; most memory {rss[0]} {rss[1].max_rss_mb:.0f} MB"
+                f"most CPU {cpu[0]} {cpu[1].cpu:.2f} s; most memory {rss[0]} {rss[1].rss_mb:.0f} MB"
             )
 
 
@@ -242,7 +149,7 @@ def test_the_peak_memory_measured_is_the_cli_process_own(tmp_path: Path) -> None
     del ballast
     assert run.returncode == 0, run.stderr
     # The CLI validating a trivial spec needs some tens of MB, nowhere near pytest's 400 MB and more.
-    assert 10 < run.max_rss_mb < 200, f"{run.max_rss_mb:.0f} MB"
+    assert 10 < run.rss_mb < 200, f"{run.rss_mb:.0f} MB"
     assert 0 < run.cpu < CPU_LIMIT and 0 < run.wall
 
 
@@ -311,7 +218,7 @@ if __name__ == "__main__":  # pragma: no cover - a measuring tool: python tests/
             if expect.get("generate"):
                 GENERATORS[name](cwd / name)
             r = run_limited(["validate", name], cwd, kill_after=30)
-            print(f"{name:34} {r.returncode:>4} {r.wall:7.2f} {r.cpu:6.2f} {r.max_rss_mb:7.0f}")
+            print(f"{name:34} {r.returncode:>4} {r.wall:7.2f} {r.cpu:6.2f} {r.rss_mb:7.0f}")
 
 
 # --- the pure-Python parser (PyYAML without libyaml) agrees with libyaml -------------------------

@@ -32,15 +32,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import yaml
+from limited import Run, run_limited
 from pace import Pace
 
 import inceptionspec
@@ -59,48 +58,11 @@ HEADER = "version: 1\nname: hostile\ninput: [32, 32, 3]\nclasses: 10\n"
 
 # --- the launcher: the CLI's own time and memory -----------------------------------------------------
 
-LAUNCHER = r"""
-import json, os, resource, sys, time
-report, limit, cpu = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-start = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-    os.execv(sys.executable, [sys.executable, "-m", "inceptionspec.cli", *sys.argv[4:]])
-_, status, usage = os.wait4(pid, 0)
-with open(report, "w") as out:
-    json.dump({"status": os.waitstatus_to_exitcode(status), "wall": time.perf_counter() - start,
-               "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}, out)
-"""
-
-
-@dataclass
-class Run:
-    returncode: int
-    stdout: str
-    stderr: str
-    wall: float
-    cpu: float
-    rss_mb: float
-
 
 def run_cli(args: list[str], cwd: Path, stdout: int | None = subprocess.PIPE, memory_mb: int = 300) -> Run:
-    """The CLI in a fresh process (the launcher forks a small interpreter, not pytest)."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "COLUMNS": "120"}
-    env.pop("INCEPTIONSPEC_TRACEBACK", None)
-    with tempfile.NamedTemporaryFile(suffix=".json") as report:
-        launcher = [sys.executable, "-c", LAUNCHER, report.name, str(memory_mb << 20), str(int(CPU_LIMIT * 4) + 2)]
-        done = subprocess.run(
-            [*launcher, *args], cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-            env=env, timeout=60,
-        )  # fmt: skip
-        measured = json.loads(Path(report.name).read_text())
-    out = done.stdout.decode("utf-8", "replace") if isinstance(done.stdout, bytes) else ""
-    return Run(
-        measured["status"], out, done.stderr.decode("utf-8", "replace"),
-        measured["wall"], measured["cpu"], measured["rss_mb"],
-    )  # fmt: skip
+    """The CLI under tests/limited.py's launcher (a small interpreter, not pytest): its own numbers."""
+    cpu_stop = int(CPU_LIMIT * 4) + 2
+    return run_limited(args, cwd, memory_mb=memory_mb, cpu_seconds=cpu_stop, stdout=stdout, env={"COLUMNS": "120"})
 
 
 def measure_pace(folder: Path) -> Pace:
