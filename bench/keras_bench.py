@@ -128,10 +128,12 @@ def run_build(config: dict[str, Any]) -> dict[str, Any]:
     log(f"build: keras + inceptionspec.keras imported in {import_s:.1f}s")
     timer = StageTimer()
     timer.wrap(pipeline, "load", "load")
-    timer.wrap(kb, "lower", "lower")
-    timer.wrap(kb, "analyze_graph", "analyze_graph")
-    timer.wrap(kb, "compile_graph", "compile_graph")
-    timer.wrap(kb, "check", "check")
+    import inceptionspec.keras.build as stages  # where build_model finds its steps
+
+    timer.wrap(stages, "lower", "lower")
+    timer.wrap(stages, "analyze_graph", "analyze_graph")
+    timer.wrap(stages, "compile_graph", "compile_graph")
+    timer.wrap(stages, "check", "check")
     rows = []
     try:
         for name in config["models"]:

@@ -45,6 +45,22 @@ def test_depth_leaves_blocks_without_repeat_single():
     assert "inception_b_14" in blocks and "inception_b_15" not in blocks
 
 
+def test_copies_depth_adds_are_named_past_the_names_written_beside_them(write_spec):
+    # Inception-ResNet-v2 writes nine `block8` copies and then its own `block8_10`.
+    blocks = _blocks(load("inception_resnet_v2", overrides={"depth.multiplier": 1.5}))
+    copies = [b for b in blocks if b.startswith("block8")]
+    assert copies == [f"block8_{i}" for i in [*range(1, 10), *range(11, 16)]] + ["block8_10"]
+    # Written copies that collide are still the writer's mistake.
+    clash = "stages:\n  - b: {repeat: 2, layers: [identity: ]}\n  - b_2: {layers: [identity: ]}\n"
+    with pytest.raises(SpecError, match="duplicate name `b_2`"):
+        load(write_spec(HEADER + clash))
+
+
+def test_scale_by_depth_fits_inception_resnet_v2_to_a_budget_within_five_percent():
+    result = fit(Family(resolve("inception_resnet_v2")), Budget(macs=20 * 10**9), "depth")
+    assert 0.95 * 20e9 <= result.after.cost.macs <= 20e9 and result.close  # once stopped at depth 1 (13.2 G)
+
+
 def test_depth_of_five_sevenths_gives_five_copies_of_seven_not_six():
     blocks = _blocks(resolve("inception_v4").expand(depth=5 / 7))
     assert sum(b.startswith("inception_b") for b in blocks) == 5

@@ -72,8 +72,9 @@ class Budget:
     #: Steps of the static analysis: one per layer and one per input of each layer.
     max_analysis_steps: int = 50_000
     #: Layers of every variant one command analyses (`scale`, `sweep`: each variant's layers count),
-    #: counted as each variant is lowered: 38 variants of Inception-ResNet-v2, 6 of a 5,000-layer spec.
-    max_variant_layers: int = 30_000
+    #: counted as each variant is lowered: 100 variants of Inception-ResNet-v2 (issue 19's sweep), 16 of a
+    #: 5,000-layer spec.
+    max_variant_layers: int = 80_000
     #: Layers of the two specs one `diff` compares, together (a source given twice counts once): each
     #: side costs a load, a lowering and an analysis, so two specs at `max_layers` would cost twice
     #: what one command may.

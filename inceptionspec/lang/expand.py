@@ -206,6 +206,7 @@ class Expander:
     ) -> LocList:
         out = LocList(loc=getattr(items, "loc", None))
         names = scope_names([self._entry(i, env) for i in items])
+        taken = {name for name in names if name} | {next(iter(i)) for i in items if next(iter(i)) not in USER_OPS}
         used: dict[str, Loc] = {}
         for index, item in enumerate(items):
             loc = _at(items.item_loc(index) if isinstance(items, LocList) else None, via)
@@ -228,8 +229,17 @@ class Expander:
                         f"repeat {repeat}{self._scaled} is more than the limit of {self.budget.max_repeat}",
                     )
                     continue
+                suffix = 0
                 for copy in range(1, repeat + 1):
-                    name = key if written == repeat == 1 else f"{key}_{copy}"
+                    if written == repeat == 1:
+                        name = key
+                    else:
+                        suffix += 1
+                        # A copy `depth` added is named on, past the names written beside it (Inception-
+                        # ResNet-v2's nine `block8` copies are followed by its own `block8_10`).
+                        while copy > written and f"{key}_{suffix}" in taken:
+                            suffix += 1
+                        name = f"{key}_{suffix}"
                     self.count_name(name, loc)
                     self._unique(name, loc, used)
                     block = self.block(name, body, chain, env, via, loc, stack)

@@ -89,12 +89,18 @@ class Node(BaseModel):
         kind = getattr(cls, "kind", None)
         return f"`{kind}`" if isinstance(kind, str) else cls.__name__
 
+    # Read straight from the private dict: pydantic's __getattr__ path for private attributes costs
+    # more than the rest of a layer's lowering (every op's location is read once per variant).
     @property
     def loc(self) -> Loc | None:
-        return self._loc
+        private = self.__pydantic_private__
+        return private.get("_loc") if private else None
 
     def field_loc(self, name: str) -> Loc | None:
-        return (self._value_locs or {}).get(name, self._loc)
+        private = self.__pydantic_private__
+        if not private:
+            return None
+        return (private.get("_value_locs") or {}).get(name, private.get("_loc"))
 
 
 # pydantic inspects a model validator's signature for every model that inherits it (about 0.1 ms
