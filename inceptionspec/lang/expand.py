@@ -237,7 +237,7 @@ class Expander:
                         suffix += 1
                         # A copy `depth` added is named on, past the names written beside it (Inception-
                         # ResNet-v2's nine `block8` copies are followed by its own `block8_10`).
-                        while copy > written and f"{key}_{suffix}" in taken:
+                        while isinstance(written, int) and copy > written and f"{key}_{suffix}" in taken:
                             suffix += 1
                         name = f"{key}_{suffix}"
                     self.count_name(name, loc)
