@@ -147,7 +147,7 @@ class Conv(Op):
 
     def infer(self, inputs: list[Shape]) -> Shape:
         h, w, _ = _spatial(self, inputs)
-        oh, ow = self.geometry().out(h, w, f"{fmt_window(self.kernel, self.strides)} {self.kind}")
+        oh, ow = self.geometry().out(h, w, lambda: f"{fmt_window(self.kernel, self.strides)} {self.kind}")
         return oh, ow, self.filters
 
     def weight_shapes(self, inputs: list[Shape], out: Shape) -> WeightShapes:
@@ -206,7 +206,7 @@ class _Pool(Op):
 
     def infer(self, inputs: list[Shape]) -> Shape:
         h, w, c = _spatial(self, inputs)
-        oh, ow = self.geometry().out(h, w, f"{fmt_window(self.size, self.effective_strides())} {self.kind}")
+        oh, ow = self.geometry().out(h, w, lambda: f"{fmt_window(self.size, self.effective_strides())} {self.kind}")
         return oh, ow, c
 
     def window(self, inputs: list[Shape]) -> tuple[int, int, int, int]:

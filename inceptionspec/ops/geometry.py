@@ -19,6 +19,7 @@ padding (PyTorch's ``count_include_pad``), never the extra pad of ``ceil``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -88,11 +89,13 @@ class Window2D:
     def _axis(self, axis: int) -> Mode | int:
         return self.padding if isinstance(self.padding, str) else self.padding[axis]
 
-    def out(self, h: int, w: int, what: str) -> tuple[int, int]:
-        """(out_h, out_w); ``what`` names the op in the error (``3×3/2 maxpool``)."""
+    def out(self, h: int, w: int, what: str | Callable[[], str]) -> tuple[int, int]:
+        """(out_h, out_w); ``what`` names the op in the error (``3×3/2 maxpool``), or makes that name:
+        shape inference runs for every layer of every variant, the error rarely."""
         sizes = [out_size(n, k, s, self._axis(axis), self.ceil) for axis, (n, k, s) in enumerate(self._axes(h, w))]
         oh, ow = sizes
         if oh is None or ow is None:
+            what = what if isinstance(what, str) else what()
             mode = self.padding if isinstance(self.padding, str) else "explicit"
             pad = "" if isinstance(self.padding, str) else f" padded {fmt_pair(self.padding)}"
             raise ShapeError(f"{what} ({mode}{pad}) on a {h}×{w} input: the window does not fit")
