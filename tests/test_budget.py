@@ -119,12 +119,12 @@ def test_the_variants_of_a_sweep_share_one_layer_budget_and_stop_it(tmp_path):
     from inceptionspec.lang.pipeline import resolve
 
     spec = _spec(tmp_path, "stages:\n" + "".join(f"  - identity: {{name: a{i}}}\n" for i in range(100)))
-    budget = Budget(max_variant_layers=250)
+    budget = Budget(max_variant_ops=250)
     family = Family(resolve(spec, None, budget), budget=budget)
     assert len(sweep(family, [parse_vary("width.multiplier=[0.5, 1]")])) == 2
     with pytest.raises(BudgetExceeded) as caught:  # the third variant passes 250 layers: the sweep stops
         sweep(family, [parse_vary("depth.multiplier=[0.5, 1, 2]")])
-    assert caught.value.bound == "max_variant_layers"
+    assert caught.value.bound == "max_variant_ops"
 
 
 def test_a_scale_search_stops_at_the_variant_budget_not_at_an_invalid_variant(tmp_path):
@@ -136,10 +136,10 @@ def test_a_scale_search_stops_at_the_variant_budget_not_at_an_invalid_variant(tm
     spec = _spec(
         tmp_path, "stages:\n" + "".join(f"  - conv: {{name: c{i}, filters: 8, kernel: 1}}\n" for i in range(100))
     )
-    budget = Budget(max_variant_layers=150)  # the spec itself, then the first larger variant passes it
+    budget = Budget(max_variant_ops=150)  # the spec itself, then the first larger variant passes it
     with pytest.raises(BudgetExceeded) as caught:
         fit(Family(resolve(spec, None, budget), budget=budget), Target(macs=10**12), "width")
-    assert caught.value.bound == "max_variant_layers"
+    assert caught.value.bound == "max_variant_ops"
 
 
 # --- suggestions -----------------------------------------------------------------------------------

@@ -280,9 +280,9 @@ def _expected_exit(name: str, command: str) -> set[int]:
     if command.startswith("diff"):
         return {0 if valid == 0 else 2}
     if command.startswith("scale"):
-        return {0, 1} if valid == 0 else {1}  # 1: out of reach, or over `max_variant_layers` (checked below)
+        return {0, 1} if valid == 0 else {1}  # 1: out of reach, or over `max_variant_ops` (checked below)
     if command.startswith("sweep"):
-        return {0, 1}  # a variant's mistake is its row's; 1: the spec does not resolve, or `max_variant_layers`
+        return {0, 1}  # a variant's mistake is its row's; 1: the spec does not resolve, or `max_variant_ops`
     if command == "expand" and valid == 1:
         return {0, 1}
     if command in ("render-png", "render-pdf") and valid == 0:
@@ -368,7 +368,7 @@ def test_every_command_keeps_the_bounds_on_hostile_input(name, command, inputs, 
     if command in ("render-png", "render-pdf") and _validate_exit(name) == 0 and run.returncode == 1:
         assert re.search(r"the `max_picture_(pixels|texts)` budget", run.stderr), run.stderr
     if command.startswith(("scale", "sweep")) and _validate_exit(name) == 0 and run.returncode == 1:
-        assert re.search(r"the `max_variant_layers` budget|out of reach", run.stderr), run.stderr
+        assert re.search(r"the `max_variant_ops` budget|out of reach", run.stderr), run.stderr
     message = GENERATED[name][2] if name in GENERATED else EXPECTED.get(name, {}).get("message")
     if command == "validate" and message:
         assert message in run.stdout + run.stderr

@@ -44,7 +44,7 @@ MAX_CACHED = 32
 MAX_MULTIPLIER = 64.0
 MAX_SIZE = 100_000
 #: The bound every variant of one command counts against (a search or a sweep stops, not just the variant).
-VARIANT_BOUND = "max_variant_layers"
+VARIANT_BOUND = "max_variant_ops"
 
 
 def stops_the_command(err: SpecError) -> bool:
@@ -151,7 +151,7 @@ class Family:
         self.analyses += 1
         self.budget.spend(
             VARIANT_BOUND,
-            len(graph.layers),
+            len(graph.units),
             spec.loc or Loc(self.resolved.source, 1, 1),
             "vary fewer values, or scale a smaller spec",
         )
