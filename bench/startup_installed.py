@@ -41,23 +41,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
+    # Every command below is our own interpreter, pip, or the commands being measured.
     with tempfile.TemporaryDirectory() as tmp:
         target, bare = Path(tmp) / "installed", Path(tmp) / "venv"
         pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(ROOT)]
-        subprocess.run(pip, check=True, capture_output=True)
-        subprocess.run([sys.executable, "-m", "compileall", "-q", str(target)], check=True, capture_output=True)
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+        subprocess.run(pip, check=True, capture_output=True)  # noqa: S603
+        compile_all = [sys.executable, "-m", "compileall", "-q", str(target)]
+        subprocess.run(compile_all, check=True, capture_output=True)  # noqa: S603
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)  # noqa: S603
         python = str(bare / "bin" / "python")
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
         env["PYTHONPATH"] = f"{target}{os.pathsep}{sysconfig.get_paths()['purelib']}"
         env["TF_CPP_MIN_LOG_LEVEL"] = "3"
         for case in CASES.values():  # warm-up: file caches, Keras' own first-run work
-            subprocess.run([python, *case], env=env, capture_output=True, cwd=tmp, check=True)
+            subprocess.run([python, *case], env=env, capture_output=True, cwd=tmp, check=True)  # noqa: S603
         walls: dict[str, list[float]] = {name: [] for name in CASES}
         for _ in range(args.rounds):
             for name, case in CASES.items():
                 start = time.perf_counter()
-                subprocess.run([python, *case], env=env, capture_output=True, cwd=tmp, check=True)
+                subprocess.run([python, *case], env=env, capture_output=True, cwd=tmp, check=True)  # noqa: S603
                 walls[name].append(time.perf_counter() - start)
     reference = statistics.median(walls['python -c "import keras"'])
     print(f"`python -m bench.startup_installed --rounds {args.rounds}` — load average {os.getloadavg()[0]:.1f}")
