@@ -100,6 +100,7 @@ def train(
         if not quiet:
             _stderr(text)
 
+    check_weights_options(weights_from, weights_layout, partial)
     budget = _budget(max_params, allow_outside_extends)
     # --epochs and --batch-size are overrides like any other: spec.yaml records what was trained.
     edits = (
@@ -110,7 +111,6 @@ def train(
     loaded = load(spec, edits, budget)
     graph = lower(loaded, include_aux=True, budget=budget)
     analyze_graph(graph, budget)  # the parameter budget, before Keras
-    check_weights_options(weights_from, weights_layout, partial)
     if weights_from:  # a checkpoint is read and checked against the spec before Keras loads
         from inceptionspec.weights import prepare_source
 

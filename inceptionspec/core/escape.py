@@ -139,7 +139,7 @@ def xml_text(value: object) -> Markup:
     those XML cannot hold) as visible escapes. Markup is returned as it is."""
     if isinstance(value, Markup):
         return value
-    text = value if type(value) is str else str(value)
+    text = _text(value)
     if _NOT_XML_RE.search(text):
         text = _NOT_XML_RE.sub(_show, text)
     return Markup(text.translate(_TEXT_ENTITIES))

@@ -206,7 +206,7 @@ class Expander:
     ) -> LocList:
         out = LocList(loc=getattr(items, "loc", None))
         names = scope_names([self._entry(i, env) for i in items])
-        taken = {name for name in names if name} | {next(iter(i)) for i in items if next(iter(i)) not in USER_OPS}
+        taken = {name for name in names if name}  # block keys and op names, explicit or default
         used: dict[str, Loc] = {}
         for index, item in enumerate(items):
             loc = _at(items.item_loc(index) if isinstance(items, LocList) else None, via)

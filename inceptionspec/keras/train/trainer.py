@@ -75,7 +75,7 @@ class Request:
                 None if data is None else str(Path(data.root if isinstance(data, ImageFolder) else data.path).resolve())
             )
 
-        recorded = {
+        recorded: dict[str, Any] = {
             "spec": dump(self.spec),
             "data": where(self.data),
             "val": where(self.val),
@@ -87,8 +87,11 @@ class Request:
             "weights_from": self.weights_from,
             "skip_bad_images": self.skip_bad,
         }
-        recorded |= {"weights_layout": self.weights_layout} if self.weights_layout else {}
-        return recorded | ({"partial": True} if self.partial else {})
+        if self.weights_layout:
+            recorded["weights_layout"] = self.weights_layout
+        if self.partial:
+            recorded["partial"] = True
+        return recorded
 
 
 def _source(data: ImageFolder | Arrays, request: Request, say: Callable[[str], None]) -> pipeline.Source:
