@@ -10,13 +10,16 @@ Everything printed for a person goes through :mod:`inceptionspec.core.escape`.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import gc
+import mmap
 import os
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -127,12 +130,10 @@ def _guard(func: F | None = None, *, invalid: int = EXIT_INVALID) -> Any:
                 _stderr(f"error: {err}")
                 sys.exit(EXIT_USAGE)
             except MemoryError:
-                _stderr(
-                    f"error: {_spec_of(None, kwargs)}: out of memory (the process has less than the 300 MB "
-                    "docs/threat-model.md budgets for one command)"
-                )
-                sys.exit(EXIT_USAGE)
+                _out_of_memory(_spec_of(None, kwargs))
             except OSError as err:
+                if err.errno == errno.ENOMEM:  # a file operation that ran out of memory
+                    _out_of_memory(_spec_of(None, kwargs))
                 _stderr(f"error: {err.filename or 'standard output'}: {reason(err)}")
                 sys.exit(EXIT_USAGE)
             except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
@@ -144,6 +145,31 @@ def _guard(func: F | None = None, *, invalid: int = EXIT_INVALID) -> Any:
         return wrapper  # type: ignore[return-value]
 
     return decorate(func) if func is not None else decorate
+
+
+#: Address space set aside by :func:`run` and given back when memory runs out, so that saying so
+#: does not run out too (an anonymous mapping never touched: it costs no resident memory).
+_reserve: mmap.mmap | None = None
+
+
+def _out_of_memory(spec: str) -> NoReturn:
+    """Say so and end: in the CLI's own process (:func:`run`) at once, since after a MemoryError the
+    interpreter's shutdown (the SystemExit, thread and module teardown) can run out again and change
+    the exit status to 1; called in another program's process (``main`` from a test), by SystemExit."""
+    global _reserve
+    message = (
+        f"error: {spec}: out of memory (the process has less than the 300 MB docs/threat-model.md budgets "
+        "for one command)"
+    )
+    if _reserve is None:
+        _stderr(message)
+        sys.exit(EXIT_USAGE)
+    _reserve.close()
+    _reserve = None
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+        os.write(2, (esc.terminal(message) + "\n").encode("utf-8", "replace"))
+    os._exit(EXIT_USAGE)
 
 
 def _spec_of(exc: BaseException | None, kwargs: dict[str, Any]) -> str:
@@ -229,6 +255,17 @@ def main() -> None:
         # A Rust extension (pydantic-core) that panics when memory runs out, with RUST_BACKTRACE=1
         # in the environment, deadlocks capturing the backtrace: the command would hang, not exit 2.
         os.environ["RUST_BACKTRACE"] = "0"
+
+
+def run() -> None:
+    """The console script and ``python -m inceptionspec.cli``: :func:`main`, with memory running out
+    anywhere in it (click's parsing, a command, the guard's own handler) an exit 2 that says so."""
+    global _reserve
+    _reserve = mmap.mmap(-1, 4 << 20)
+    try:
+        main()
+    except MemoryError:
+        _out_of_memory(" ".join(sys.argv[1:3]) or "inceptionspec")
 
 
 # The commands register themselves on `main`.

@@ -1,5 +1,5 @@
 """``python -m inceptionspec.cli``."""
 
-from inceptionspec.cli import main
+from inceptionspec.cli import run
 
-main()
+run()
